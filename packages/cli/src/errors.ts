@@ -1,0 +1,103 @@
+/**
+ * Turning a typed WAL error into one line for the operator, plus a hint on what to do next.
+ */
+import { WalError } from '@walnut/wal-core';
+import type { FileSystem } from '@walnut/wal-core';
+import type { CliIo } from './io.js';
+
+/** The fields of a WalError the CLI relies on (checked structurally, so two copies of wal-core still work). */
+export interface WalErrorLike extends Error {
+  readonly code: string;
+  readonly etcdMessage: string;
+}
+
+/** True for a {@link WalError} (or anything shaped like one). */
+export function isWalError(e: unknown): e is WalErrorLike {
+  if (e instanceof WalError) return true;
+  return (
+    e instanceof Error &&
+    typeof (e as { code?: unknown }).code === 'string' &&
+    typeof (e as { etcdMessage?: unknown }).etcdMessage === 'string'
+  );
+}
+
+/** Shell-quotes a path for a suggested command line when it needs it. */
+export function shellQuote(path: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
+}
+
+function locationFile(e: unknown): string | undefined {
+  const loc = (e as { location?: { file?: unknown } }).location;
+  return loc && typeof loc.file === 'string' ? loc.file : undefined;
+}
+
+/** The name of the last `*.wal` segment of `dir`, or undefined if it cannot be listed. */
+async function lastSegment(fs: FileSystem, dir: string): Promise<string | undefined> {
+  try {
+    const names = (await fs.readdir(dir)).filter((n) => n.endsWith('.wal')).sort();
+    return names[names.length - 1];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A hint for the operator: what the error usually means and which command helps.
+ * @param e - the error
+ * @param fs - the file system (used to tell a torn tail of the last segment from a cut in an earlier one)
+ * @param dir - the WAL directory the command was given
+ * @returns one line of advice, or undefined when there is nothing useful to add
+ */
+export async function hintFor(e: WalErrorLike, fs: FileSystem, dir: string): Promise<string | undefined> {
+  const d = shellQuote(dir);
+  switch (e.code) {
+    case 'WAL_UNEXPECTED_EOF': {
+      const file = locationFile(e);
+      const last = file === undefined ? undefined : await lastSegment(fs, dir);
+      if (file !== undefined && last !== undefined && file !== last) {
+        return `segment '${file}' is cut short but it is not the last one: repair cannot fix this; restore the member from a snapshot or a peer`;
+      }
+      return `the last segment has a torn tail: run \`walnut repair ${d}\` (it keeps the original as <segment>.wal.broken)`;
+    }
+    case 'WAL_CRC_MISMATCH':
+      return 'a record is corrupt (bit rot or a bad write); `walnut repair` only fixes torn tails: restore the member from a snapshot or a peer';
+    case 'WAL_MALFORMED_RECORD':
+    case 'WAL_UNKNOWN_RECORD_TYPE':
+    case 'WAL_METADATA_CONFLICT':
+      return 'the WAL is corrupt: restore the member from a snapshot or a peer';
+    case 'WAL_SNAPSHOT_NOT_FOUND':
+      return `the WAL holds no snapshot record at that position: list the valid ones with \`walnut snapshots ${d}\` and pass one with --snap INDEX:TERM`;
+    case 'WAL_SNAPSHOT_MISMATCH':
+      return `the WAL has a snapshot at that index with another term: check --snap (see \`walnut snapshots ${d}\`)`;
+    case 'WAL_SNAPSHOT_INDEX_NOT_COVERED':
+      return `the segments holding that index were purged: open at a later snapshot (see \`walnut snapshots ${d}\`)`;
+    case 'WAL_SEQUENCE_GAP':
+      return 'a segment file is missing from the middle of the WAL: restore it, or restore the member from a snapshot or a peer';
+    case 'WAL_FILE_NOT_FOUND':
+      return `no segment of the WAL covers that snapshot, or ${d} holds no *.wal segments: check the path (a member keeps its WAL in <data-dir>/member/wal) and --snap`;
+    case 'WAL_SLICE_OUT_OF_RANGE':
+      return `entries are missing between the snapshot and the entries read: open at a later snapshot (see \`walnut snapshots ${d}\`)`;
+    case 'ELOCKED':
+      return 'another process holds the WAL open for writing: stop it, or read without --write';
+    case 'ENOENT':
+      return 'check the path: it should be a WAL directory holding *.wal segments';
+    case 'ENOTDIR':
+      return 'the path should be a directory holding *.wal segments';
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return '--write and repair need write access to the directory and its segments';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Writes `walnut: <message>` and, when there is one, `hint: <advice>` to stderr.
+ * The message is walnut's detailed text (file, offset, CRCs), folded onto one line.
+ */
+export async function reportWalError(io: CliIo, e: WalErrorLike, fs: FileSystem, dir: string): Promise<void> {
+  io.stderr(`walnut: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
+  const hint = await hintFor(e, fs, dir);
+  if (hint !== undefined) io.stderr(`hint: ${hint}\n`);
+}
