@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
-import { access, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,13 +74,18 @@ async function build(): Promise<string> {
     throw new Error(`the reference harness sources are missing: ${mainGo} (../shared must sit beside the repository root ${root})`);
   }
   const out = join(root, 'tools', 'interop', '.reference-bin', 'etcdwal');
+  await mkdir(dirname(out), { recursive: true });
+  // vitest runs test files in parallel processes: one of them installs and builds, the others wait.
+  return withLock(join(dirname(out), '.lock'), () => buildLocked(source, mainGo, out));
+}
+
+async function buildLocked(source: string, mainGo: string, out: string): Promise<string> {
   const goBinary = await ensureToolchain();
 
   const built = await stat(out).catch(() => undefined);
   const sourceTime = (await stat(mainGo)).mtimeMs;
   if (built && built.mtimeMs >= sourceTime) return out;
 
-  await mkdir(dirname(out), { recursive: true });
   // Build beside the target and rename: concurrent workers never see a half-written binary.
   const tmp = `${out}.tmp-${process.pid}-${Date.now()}`;
   const env: NodeJS.ProcessEnv = {
@@ -127,6 +132,41 @@ async function ensureToolchain(): Promise<string> {
     );
   }
   return (await findGo())!;
+}
+
+/** Runs `fn` holding a cross-process lock (a directory, created atomically; a dead holder's lock is taken over). */
+async function withLock<T>(lockDir: string, fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 20 * 60_000;
+  for (;;) {
+    try {
+      await mkdir(lockDir);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = Number((await readFile(join(lockDir, 'pid'), 'utf8').catch(() => '')).trim());
+    if (holder > 0 && !isAlive(holder)) {
+      await rm(lockDir, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${lockDir} (held by pid ${holder || '?'}); remove it if no build is running`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  try {
+    await writeFile(join(lockDir, 'pid'), String(process.pid));
+    return await fn();
+  } finally {
+    await rm(lockDir, { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function missingPrerequisites(): Promise<string[]> {
