@@ -1,0 +1,79 @@
+/**
+ * etcd's file pipeline: a background task keeps the next segment ready — created as `0.tmp` / `1.tmp`
+ * (alternating, so a name is never reused while the previous rename may be pending), locked and
+ * preallocated to the segment size — so a cut never waits for allocation.
+ *
+ * Like etcd, the temp file is opened without truncation: a stale `N.tmp` left by a crash in the middle of a
+ * cut is reused, its old head records overwritten by the new ones.
+ */
+import type { FileHandle, FileSystem } from './fs/file-system.js';
+import { joinPath } from './fs/path.js';
+import type { WalScheduler } from './options.js';
+
+/** A prepared segment file: locked, preallocated. */
+export interface PreparedFile {
+  readonly file: FileHandle;
+  readonly path: string;
+  readonly name: string;
+}
+
+export class FilePipeline {
+  private count = 0;
+  private pending: Promise<PreparedFile> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly fs: FileSystem,
+    private readonly dir: string,
+    private readonly size: number,
+    private readonly scheduler: WalScheduler,
+  ) {
+    this.prepareNext();
+  }
+
+  private prepareNext(): void {
+    const name = `${this.count % 2}.tmp`;
+    this.count++;
+    const path = joinPath(this.dir, name);
+    this.pending = new Promise<PreparedFile>((resolve, reject) => {
+      this.scheduler(async () => {
+        let file: FileHandle | undefined;
+        try {
+          file = await this.fs.open(path, 'create', { mode: 0o600 });
+          await file.lock();
+          await file.allocate(this.size);
+          resolve({ file, path, name });
+        } catch (e) {
+          if (file) await file.close().catch(() => {});
+          reject(e);
+        }
+      });
+    });
+    // A failure is reported to the next open(); never as an unhandled rejection.
+    this.pending.catch(() => {});
+  }
+
+  /** The next prepared file (waits until it is ready); starts preparing the one after. */
+  async open(): Promise<PreparedFile> {
+    if (this.stopped || !this.pending) throw new Error('file pipeline is stopped');
+    const f = await this.pending;
+    this.prepareNext();
+    return f;
+  }
+
+  /** Stops the pipeline and deletes the prepared file it holds, if any. */
+  async close(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const p = this.pending;
+    this.pending = undefined;
+    if (!p) return;
+    try {
+      const f = await p;
+      await f.file.close();
+      await this.fs.remove(f.path, { force: true });
+    } catch {
+      // Preparation failed: nothing to delete beyond what it cleaned up itself.
+    }
+  }
+}
