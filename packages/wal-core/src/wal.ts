@@ -386,13 +386,15 @@ export class Wal {
         throw new InvalidArgumentError((err as Error).message);
       }
     }
-    const durable = await this.enqueue(() => this.saveOp(hs, entries));
+    // The op resolves once the records are written; `durable` (boxed: a promise returned from an async
+    // function would be adopted, holding the queue until the sync behind it) once they are synced.
+    const { durable } = await this.enqueue(() => this.saveOp(hs, entries));
     if (durable) await durable;
   }
 
-  private async saveOp(hs: HardState, entries: readonly Entry[]): Promise<Promise<void> | undefined> {
+  private async saveOp(hs: HardState, entries: readonly Entry[]): Promise<{ durable: Promise<void> | undefined }> {
     const enc = this.writable();
-    if (isEmptyHardState(hs) && entries.length === 0) return undefined;
+    if (isEmptyHardState(hs) && entries.length === 0) return { durable: undefined };
     const needSync = mustSync(hs, this.state, entries.length);
     await this.guard(async () => {
       for (const e of entries) {
@@ -405,9 +407,9 @@ export class Wal {
       }
       this.writeSeq++;
     });
-    if (enc.pw.osOffset < this.o.segmentSizeBytes) return needSync ? this.requestSync() : undefined;
+    if (enc.pw.osOffset < this.o.segmentSizeBytes) return { durable: needSync ? this.requestSync() : undefined };
     await this.guard(() => this.cut());
-    return undefined;
+    return { durable: undefined };
   }
 
   /**
