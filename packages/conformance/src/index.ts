@@ -4,3 +4,4 @@
  * @packageDocumentation
  */
 export * from './file-system-suite.js';
+export * from './wal-suite.js';
