@@ -1,0 +1,50 @@
+/**
+ * The node:fs calls fs-node makes, as promises over the callback API.
+ *
+ * Why the callback forms: the sync forms commit fastest here (PERFORMANCE-NOTES: ~7.7k vs
+ * ~4.3–5.7k commits/s for `fs.promises` FileHandle) but block the event loop that the WAL's group
+ * commit and background segment pipeline depend on. The callback forms run on the libuv pool like
+ * the promise forms but skip the FileHandle machinery, so they sit between the two. The fs-node
+ * production issue measures sync vs callback vs promise (and a worker thread) in the benchmark and
+ * may change this choice; keeping every call in this one file makes that a local change.
+ */
+import * as fs from 'node:fs';
+
+type Callback<T> = (err: NodeJS.ErrnoException | null, value: T) => void;
+
+/** Runs a callback-style call as a promise; a synchronous throw (argument validation) rejects. */
+function call<T>(start: (cb: Callback<T>) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    start((err, value) => (err ? reject(err) : resolve(value)));
+  });
+}
+
+export const open = (path: string, flags: number, mode: number): Promise<number> =>
+  call<number>((cb) => fs.open(path, flags, mode, cb));
+export const close = (fd: number): Promise<void> => call<void>((cb) => fs.close(fd, (err) => cb(err, undefined)));
+export const read = (fd: number, buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> =>
+  call<number>((cb) => fs.read(fd, buffer, offset, length, position, (err, n) => cb(err, n)));
+export const write = (fd: number, buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> =>
+  call<number>((cb) => fs.write(fd, buffer, offset, length, position, (err, n) => cb(err, n)));
+export const fstat = (fd: number): Promise<fs.Stats> => call<fs.Stats>((cb) => fs.fstat(fd, cb));
+export const ftruncate = (fd: number, size: number): Promise<void> =>
+  call<void>((cb) => fs.ftruncate(fd, size, (err) => cb(err, undefined)));
+export const fdatasync = (fd: number): Promise<void> => call<void>((cb) => fs.fdatasync(fd, (err) => cb(err, undefined)));
+export const fsync = (fd: number): Promise<void> => call<void>((cb) => fs.fsync(fd, (err) => cb(err, undefined)));
+export const stat = (path: string): Promise<fs.Stats> => call<fs.Stats>((cb) => fs.stat(path, cb));
+export const lstat = (path: string): Promise<fs.Stats> => call<fs.Stats>((cb) => fs.lstat(path, cb));
+export const readdir = (path: string): Promise<string[]> => call<string[]>((cb) => fs.readdir(path, cb));
+export const mkdir = (path: string, mode: number): Promise<void> =>
+  call<void>((cb) => fs.mkdir(path, { mode }, (err) => cb(err, undefined)));
+export const mkdirRecursive = (path: string, mode: number): Promise<void> =>
+  call<void>((cb) => fs.mkdir(path, { mode, recursive: true }, (err) => cb(err, undefined)));
+export const unlink = (path: string): Promise<void> => call<void>((cb) => fs.unlink(path, (err) => cb(err, undefined)));
+export const rmdir = (path: string): Promise<void> => call<void>((cb) => fs.rmdir(path, (err) => cb(err, undefined)));
+export const rmTree = (path: string): Promise<void> =>
+  call<void>((cb) => fs.rm(path, { recursive: true, force: false }, (err) => cb(err, undefined)));
+export const rename = (from: string, to: string): Promise<void> =>
+  call<void>((cb) => fs.rename(from, to, (err) => cb(err, undefined)));
+
+export const { O_RDONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC } = fs.constants;
+/** O_DIRECTORY where the platform has it (POSIX), else 0 (Windows). */
+export const O_DIRECTORY: number = fs.constants.O_DIRECTORY ?? 0;

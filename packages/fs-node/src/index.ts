@@ -1,0 +1,7 @@
+/**
+ * @walnut/fs-node — walnut's FileSystem on local disk: fdatasync, directory fsync,
+ * open-file-description locks (the lock etcd takes).
+ * @packageDocumentation
+ */
+export { NodeFileSystem } from './node-file-system.js';
+export type { NodeFileSystemOptions } from './node-file-system.js';

@@ -1,0 +1,215 @@
+/**
+ * An open file of {@link NodeFileSystem}: a raw descriptor plus the bookkeeping that keeps it
+ * safe to use from concurrent promises.
+ *
+ * Descriptor reuse is the hazard of raw fds: if `close` released the number while a read or write
+ * was still queued on the libuv pool, that call could land in whatever file the number is given to
+ * next. So `close` marks the handle closed at once (every later call fails with `EBADF`), waits for
+ * the operations already started, and only then closes the descriptor.
+ */
+import type { FileHandle } from '@walnut/wal-core';
+import { fsError, toFileSystemError } from './errors.js';
+import * as nodefs from './fs-calls.js';
+import { tryLockFd, unlockFd, waitForLockFd } from './native-lock.js';
+
+/** See the module comment. Created by {@link NodeFileSystem.open}. */
+export class NodeFileHandle implements FileHandle {
+  readonly path: string;
+  readonly #fd: number;
+  readonly #writable: boolean;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  /** Operations started and not yet finished (lock waits excluded, see {@link lock}). */
+  #inflight = 0;
+  #drained: (() => void) | undefined;
+  /** lock() calls still waiting in fs-native-extensions, each with a way to reject it. */
+  readonly #lockWaits = new Set<{ nativeDone: Promise<void>; reject: (err: unknown) => void }>();
+
+  /** @internal */
+  constructor(path: string, fd: number, writable: boolean) {
+    this.path = path;
+    this.#fd = fd;
+    this.#writable = writable;
+  }
+
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+    return this.#run('read', false, (fd) => {
+      checkRange(buffer, offset, length, position, 'read', this.path);
+      return nodefs.read(fd, buffer, offset, length, position);
+    });
+  }
+
+  write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+    return this.#run('write', true, (fd) => {
+      checkRange(buffer, offset, length, position, 'write', this.path);
+      return nodefs.write(fd, buffer, offset, length, position);
+    });
+  }
+
+  async size(): Promise<number> {
+    return this.#run('fstat', false, async (fd) => (await nodefs.fstat(fd)).size);
+  }
+
+  truncate(size: number): Promise<void> {
+    return this.#run('ftruncate', true, (fd) => nodefs.ftruncate(fd, checkSize(size, 'ftruncate', this.path)));
+  }
+
+  /**
+   * Extends the file to `size` with zeros if it is shorter; never shrinks.
+   *
+   * Node has no fallocate(2), so this extends with ftruncate: the fallback etcd itself uses where
+   * fallocate is unsupported (`fileutil.Preallocate` with extendFile). The new range is a hole:
+   * it reads as zeros but reserves no blocks, so a full disk shows up at a later write rather
+   * than here. The fs-node production issue measures real reservation (a small native fallocate
+   * addon vs zero-filling in the background pipeline) against this.
+   */
+  allocate(size: number): Promise<void> {
+    return this.#run('fallocate', true, async (fd) => {
+      const want = checkSize(size, 'fallocate', this.path);
+      if ((await nodefs.fstat(fd)).size < want) await nodefs.ftruncate(fd, want);
+    });
+  }
+
+  /** fdatasync(2). */
+  datasync(): Promise<void> {
+    return this.#run('fdatasync', false, (fd) => nodefs.fdatasync(fd));
+  }
+
+  /** fsync(2). */
+  sync(): Promise<void> {
+    return this.#run('fsync', false, (fd) => nodefs.fsync(fd));
+  }
+
+  async tryLock(): Promise<void> {
+    this.#checkLockable('tryLock');
+    let taken: boolean;
+    try {
+      taken = tryLockFd(this.#fd);
+    } catch (err) {
+      throw toFileSystemError(err, 'tryLock', this.path);
+    }
+    if (!taken) throw toFileSystemError({ code: 'EAGAIN' }, 'tryLock', this.path);
+  }
+
+  /**
+   * Takes the lock, waiting while another holder has it. The wait runs on a native thread and
+   * cannot be cancelled: if the handle is closed meanwhile, this call rejects with `EBADF` at
+   * once, but the descriptor stays open (so its number cannot be reused under the waiting thread)
+   * until the wait ends, and is closed then, which releases the lock it was just granted. A wait
+   * still pending keeps the process alive.
+   */
+  async lock(): Promise<void> {
+    this.#checkLockable('lock');
+    try {
+      if (tryLockFd(this.#fd)) return;
+    } catch (err) {
+      throw toFileSystemError(err, 'lock', this.path);
+    }
+    const native = waitForLockFd(this.#fd);
+    let reject!: (err: unknown) => void;
+    const outcome = new Promise<void>((res, rej) => {
+      reject = rej;
+      native.then(res, (err: unknown) => rej(toFileSystemError(err, 'lock', this.path)));
+    });
+    const entry = { nativeDone: native.then(noop, noop), reject };
+    this.#lockWaits.add(entry);
+    try {
+      await outcome;
+    } finally {
+      this.#lockWaits.delete(entry);
+    }
+    // Granted after close() gave up on it: the descriptor is being closed, the lock with it.
+    if (this.#closed) throw fsError('EBADF', 'lock', this.path, 'file handle closed while waiting for the lock');
+  }
+
+  async unlock(): Promise<void> {
+    this.#checkOpen('unlock');
+    try {
+      unlockFd(this.#fd);
+    } catch (err) {
+      throw toFileSystemError(err, 'unlock', this.path);
+    }
+  }
+
+  /** Closes the descriptor (releasing its lock) once the operations already started have ended. */
+  close(): Promise<void> {
+    if (this.#closing === undefined) this.#closing = this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    const waits = [...this.#lockWaits];
+    for (const w of waits) w.reject(fsError('EBADF', 'lock', this.path, 'file handle closed while waiting for the lock'));
+    if (this.#inflight > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
+    // Keep the number reserved until the native lock waits have returned (see lock()). close()
+    // itself does not wait for them: they may wait for another process indefinitely.
+    const release = async () => {
+      await Promise.all(waits.map((w) => w.nativeDone));
+      await nodefs.close(this.#fd);
+    };
+    if (waits.length === 0) {
+      try {
+        await release();
+      } catch (err) {
+        throw toFileSystemError(err, 'close', this.path);
+      }
+    } else {
+      release().catch(noop);
+    }
+  }
+
+  async #run<T>(syscall: string, needsWrite: boolean, op: (fd: number) => Promise<T>): Promise<T> {
+    this.#checkOpen(syscall);
+    if (needsWrite && !this.#writable) throw fsError('EBADF', syscall, this.path, 'file handle is open read-only');
+    this.#inflight++;
+    try {
+      return await op(this.#fd);
+    } catch (err) {
+      throw toFileSystemError(err, syscall, this.path);
+    } finally {
+      if (--this.#inflight === 0 && this.#drained !== undefined) {
+        const drained = this.#drained;
+        this.#drained = undefined;
+        drained();
+      }
+    }
+  }
+
+  #checkOpen(syscall: string): void {
+    if (this.#closed) throw fsError('EBADF', syscall, this.path, 'file handle is closed');
+  }
+
+  #checkLockable(syscall: string): void {
+    this.#checkOpen(syscall);
+    // fcntl(F_OFD_SETLK, F_WRLCK) needs a descriptor open for writing; say so rather than
+    // pass the kernel's bare EBADF through.
+    if (!this.#writable) throw fsError('EBADF', syscall, this.path, 'an exclusive lock needs a handle open for writing');
+  }
+}
+
+function noop(): void {}
+
+/**
+ * Positional I/O only: node:fs treats a negative or null position as "the descriptor's current
+ * offset", which would silently turn a bad argument into a write somewhere else. Refuse it.
+ */
+function checkRange(buffer: Uint8Array, offset: number, length: number, position: number, syscall: string, path: string): void {
+  const ok =
+    buffer instanceof Uint8Array &&
+    Number.isSafeInteger(offset) &&
+    Number.isSafeInteger(length) &&
+    Number.isSafeInteger(position) &&
+    offset >= 0 &&
+    length >= 0 &&
+    position >= 0 &&
+    offset + length <= buffer.byteLength;
+  if (!ok) {
+    throw fsError('EINVAL', syscall, path, `invalid range: offset ${offset}, length ${length}, position ${position}, buffer of ${buffer?.byteLength} bytes`);
+  }
+}
+
+function checkSize(size: number, syscall: string, path: string): number {
+  if (!Number.isSafeInteger(size) || size < 0) throw fsError('EINVAL', syscall, path, `invalid size ${size}`);
+  return size;
+}

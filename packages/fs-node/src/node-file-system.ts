@@ -1,0 +1,197 @@
+/**
+ * {@link NodeFileSystem}: walnut's FileSystem on local disk through node:fs, with
+ * fdatasync/fsync, directory fsync and open-file-description locks.
+ */
+import * as nodePath from 'node:path';
+import { FileSystemError, type FileHandle, type FileStat, type FileSystem, type NamedFileSystem, type OpenFlags, type OpenOptions } from '@walnut/wal-core';
+import { fsError, toFileSystemError } from './errors.js';
+import * as nodefs from './fs-calls.js';
+import { NodeFileHandle } from './node-file-handle.js';
+
+/** Options for {@link NodeFileSystem}. */
+export interface NodeFileSystemOptions {
+  /**
+   * Confines the file system to this directory (absolute, or relative to the working directory
+   * at construction). Every path, absolute or relative, is then taken relative to `root`
+   * (`/wal` and `wal` both name `<root>/wal`), and a path whose `..` components would leave
+   * `root` fails with `EACCES`. The check is lexical: a symbolic link inside `root` that points
+   * outside is followed, so this is a guard against mistakes, not a security boundary.
+   */
+  readonly root?: string;
+}
+
+const DEFAULT_FILE_MODE = 0o600;
+const DEFAULT_DIR_MODE = 0o700;
+
+const OPEN_FLAGS: Readonly<Record<OpenFlags, number>> = {
+  read: nodefs.O_RDONLY,
+  readWrite: nodefs.O_RDWR,
+  create: nodefs.O_RDWR | nodefs.O_CREAT,
+  createExclusive: nodefs.O_RDWR | nodefs.O_CREAT | nodefs.O_EXCL,
+  createTruncate: nodefs.O_RDWR | nodefs.O_CREAT | nodefs.O_TRUNC,
+};
+
+/**
+ * A {@link FileSystem} on local disk.
+ *
+ * Paths are ordinary OS paths, absolute or relative to the process's working directory, so
+ * `Wal.open(new NodeFileSystem(), '/var/lib/app/wal', snap)` just works; with
+ * {@link NodeFileSystemOptions.root} they are confined to one directory. Errors carry the path as
+ * the caller gave it.
+ *
+ * - `datasync` is fdatasync(2), `sync` is fsync(2); `syncDir` opens the directory read-only and
+ *   fsyncs it, which makes creates, renames and removes in it durable.
+ * - `rename` is rename(2): atomic replacement of the target.
+ * - `allocate` extends the file with ftruncate (zeros, no block reservation yet; never shrinks).
+ * - Locks are whole-file exclusive open-file-description locks on Linux (`F_OFD_SETLK`, as etcd
+ *   takes), flock(2) on macOS/BSD, via fs-native-extensions. They exclude every other handle, in
+ *   this process or another, and need a handle open for writing (`EBADF` on a read-only one).
+ * - New files and directories get `mode` (default 0o600 / 0o700) minus the process umask.
+ *
+ * @example
+ * ```ts
+ * const fs = new NodeFileSystem();
+ * await fs.mkdir('./data/wal', { recursive: true });
+ * const f = await fs.open('./data/wal/LOCK', 'create');
+ * await f.tryLock(); // ELOCKED if another process (or handle) holds it
+ * ```
+ */
+export class NodeFileSystem implements FileSystem, NamedFileSystem {
+  /** Always `"node"`. */
+  readonly kind = 'node';
+  /** The absolute confining directory, if any. */
+  readonly root: string | undefined;
+
+  constructor(options: NodeFileSystemOptions = {}) {
+    this.root = options.root === undefined ? undefined : nodePath.resolve(options.root);
+  }
+
+  async open(path: string, flags: OpenFlags, options: OpenOptions = {}): Promise<FileHandle> {
+    const osPath = this.#resolve(path, 'open');
+    const flagBits = OPEN_FLAGS[flags];
+    if (flagBits === undefined) throw fsError('EINVAL', 'open', path, `unknown open flags '${String(flags)}'`);
+    let fd: number;
+    try {
+      fd = await nodefs.open(osPath, flagBits, options.mode ?? DEFAULT_FILE_MODE);
+    } catch (err) {
+      throw toFileSystemError(err, 'open', path);
+    }
+    if (flags === 'read') {
+      // open(2) lets O_RDONLY open a directory (the other flags fail with EISDIR); a directory is
+      // never a file for this interface, so refuse it the same way.
+      let isDirectory: boolean;
+      try {
+        isDirectory = (await nodefs.fstat(fd)).isDirectory();
+      } catch (err) {
+        await nodefs.close(fd).catch(() => undefined);
+        throw toFileSystemError(err, 'fstat', path);
+      }
+      if (isDirectory) {
+        await nodefs.close(fd).catch(() => undefined);
+        throw fsError('EISDIR', 'open', path);
+      }
+    }
+    return new NodeFileHandle(path, fd, flags !== 'read');
+  }
+
+  async readdir(path: string): Promise<string[]> {
+    const osPath = this.#resolve(path, 'scandir');
+    try {
+      return await nodefs.readdir(osPath);
+    } catch (err) {
+      throw toFileSystemError(err, 'scandir', path);
+    }
+  }
+
+  async stat(path: string): Promise<FileStat> {
+    const osPath = this.#resolve(path, 'stat');
+    try {
+      const st = await nodefs.stat(osPath);
+      return { size: st.size, isFile: st.isFile(), isDirectory: st.isDirectory(), mode: st.mode & 0o777 };
+    } catch (err) {
+      throw toFileSystemError(err, 'stat', path);
+    }
+  }
+
+  async mkdir(path: string, options: { readonly recursive?: boolean; readonly mode?: number } = {}): Promise<void> {
+    const osPath = this.#resolve(path, 'mkdir');
+    const mode = options.mode ?? DEFAULT_DIR_MODE;
+    try {
+      if (options.recursive) await nodefs.mkdirRecursive(osPath, mode);
+      else await nodefs.mkdir(osPath, mode);
+    } catch (err) {
+      throw toFileSystemError(err, 'mkdir', path);
+    }
+  }
+
+  async remove(path: string, options: { readonly recursive?: boolean; readonly force?: boolean } = {}): Promise<void> {
+    const osPath = this.#resolve(path, 'rm');
+    let isDirectory: boolean;
+    try {
+      isDirectory = (await nodefs.lstat(osPath)).isDirectory();
+    } catch (err) {
+      const e = toFileSystemError(err, 'lstat', path);
+      // Like rm -f: only a missing path is forgiven, not a path through a file (ENOTDIR).
+      if (options.force && e.code === 'ENOENT') return;
+      throw e;
+    }
+    // unlink(2) for everything that is not a directory (symbolic links included: the link goes,
+    // not its target); rmdir(2), which refuses a non-empty directory with ENOTEMPTY, unless recursive.
+    const syscall = !isDirectory ? 'unlink' : options.recursive ? 'rm' : 'rmdir';
+    try {
+      if (!isDirectory) await nodefs.unlink(osPath);
+      else if (options.recursive) await nodefs.rmTree(osPath);
+      else await nodefs.rmdir(osPath);
+    } catch (err) {
+      const e = toFileSystemError(err, syscall, path);
+      if (options.force && e.code === 'ENOENT') return; // removed concurrently
+      throw e;
+    }
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const osFrom = this.#resolve(from, 'rename');
+    const osTo = this.#resolve(to, 'rename');
+    try {
+      await nodefs.rename(osFrom, osTo);
+    } catch (err) {
+      const e = toFileSystemError(err, 'rename', from, `renaming to '${to}'`);
+      // POSIX lets rename(2) report a non-empty target directory as EEXIST or ENOTEMPTY; Linux
+      // says ENOTEMPTY, some systems EEXIST. walnut promises ENOTEMPTY.
+      if (e.code === 'EEXIST') throw new FileSystemError('ENOTEMPTY', 'rename', from, `directory not empty (renaming to '${to}')`, { cause: err });
+      throw e;
+    }
+  }
+
+  /** Opens the directory read-only (O_DIRECTORY: a file is ENOTDIR) and fsyncs it. */
+  async syncDir(path: string): Promise<void> {
+    const osPath = this.#resolve(path, 'open');
+    let fd: number;
+    try {
+      fd = await nodefs.open(osPath, nodefs.O_RDONLY | nodefs.O_DIRECTORY, 0);
+    } catch (err) {
+      throw toFileSystemError(err, 'open', path);
+    }
+    try {
+      await nodefs.fsync(fd);
+    } catch (err) {
+      throw toFileSystemError(err, 'fsync', path);
+    } finally {
+      await nodefs.close(fd).catch(() => undefined);
+    }
+  }
+
+  /** The OS path for a caller's path: unchanged without a root, confined below it with one. */
+  #resolve(path: string, syscall: string): string {
+    if (typeof path !== 'string' || path.length === 0) {
+      throw fsError('EINVAL', syscall, String(path), 'path must be a non-empty string');
+    }
+    if (this.root === undefined) return path;
+    const osPath = nodePath.join(this.root, path);
+    const rel = nodePath.relative(this.root, osPath);
+    if (rel === '..' || rel.startsWith('..' + nodePath.sep) || nodePath.isAbsolute(rel)) {
+      throw fsError('EACCES', syscall, path, `path escapes the file system root '${this.root}'`);
+    }
+    return osPath;
+  }
+}

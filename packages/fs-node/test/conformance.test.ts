@@ -1,0 +1,28 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileSystemSuite } from '@walnut/conformance';
+import { NodeFileSystem } from '../src/index.js';
+import { holdLockInChild } from './lock-holder.js';
+
+// One real temporary directory per test, removed afterwards. Without a root, the suite's paths
+// are OS paths, which the lock-holding child process can use as they are.
+fileSystemSuite({
+  name: 'node',
+  async create() {
+    const dir = await mkdtemp(join(tmpdir(), 'walnut-fs-node-'));
+    return { fs: new NodeFileSystem(), dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  },
+  crossProcess: { holdLock: (path) => holdLockInChild(path) },
+});
+
+// The same suite through a confined file system: paths are relative to the root.
+fileSystemSuite({
+  name: 'node (root-confined)',
+  async create() {
+    const root = await mkdtemp(join(tmpdir(), 'walnut-fs-node-root-'));
+    const fs = new NodeFileSystem({ root });
+    await fs.mkdir('/scratch');
+    return { fs, dir: '/scratch', cleanup: () => rm(root, { recursive: true, force: true }) };
+  },
+});
