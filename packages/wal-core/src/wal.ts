@@ -188,12 +188,11 @@ export class Wal {
     const name = formatSegmentName(0n, 0n);
     const w = new Wal(fs, dir, o, true);
     w.metadata = metadata;
-    let file: FileHandle | undefined;
     try {
-      file = await fs.open(joinPath(tmp, name), 'create', { mode: 0o600 });
+      const file = await fs.open(joinPath(tmp, name), 'create', { mode: 0o600 });
+      w.locks = [{ file, name }];
       await file.lock();
       await file.allocate(o.segmentSizeBytes);
-      w.locks = [{ file, name }];
       w.encoder = w.newEncoder(file, 0, 0);
       await w.encoder.encode(RecordType.Crc, undefined);
       await w.encoder.encode(RecordType.Metadata, metadata);
@@ -201,8 +200,7 @@ export class Wal {
       await w.syncNow();
     } catch (e) {
       await w.releaseAll();
-      if (!file) await fs.remove(tmp, { recursive: true, force: true }).catch(() => {});
-      else await fs.remove(tmp, { recursive: true, force: true }).catch(() => {});
+      await fs.remove(tmp, { recursive: true, force: true }).catch(() => {});
       throw e;
     }
 
