@@ -1,6 +1,6 @@
 /** Reading a WAL the way `etcdwal dump` does, keeping the entries' data for display. */
 import { Wal, EMPTY_HARD_STATE } from '@walnut/wal-core';
-import type { Entry, FileSystem, HardState } from '@walnut/wal-core';
+import type { Entry, FileSystem, HardState, WalOptions } from '@walnut/wal-core';
 import { isWalError } from './errors.js';
 import type { WalErrorLike } from './errors.js';
 import type { SnapPosition } from './snap.js';
@@ -23,7 +23,13 @@ export interface ReadOutcome {
  * Opens the WAL at `dir` at snapshot `snap` (`Wal.open` when `write`, else `Wal.openForRead`),
  * reads everything and closes it. WAL errors are returned, not thrown; anything else is thrown.
  */
-export async function readWal(fs: FileSystem, dir: string, snap: SnapPosition, write: boolean): Promise<ReadOutcome> {
+export async function readWal(
+  fs: FileSystem,
+  dir: string,
+  snap: SnapPosition,
+  write: boolean,
+  options?: WalOptions,
+): Promise<ReadOutcome> {
   const failed = (error: WalErrorLike): ReadOutcome => {
     const p = (error as { partial?: { metadata: Uint8Array | undefined; hardState: HardState; entries: Entry[] } }).partial;
     if (p) return { metadata: p.metadata, hardState: p.hardState, entries: p.entries, error, partial: true };
@@ -31,7 +37,7 @@ export async function readWal(fs: FileSystem, dir: string, snap: SnapPosition, w
   };
   let wal: Wal;
   try {
-    wal = write ? await Wal.open(fs, dir, snap) : await Wal.openForRead(fs, dir, snap);
+    wal = write ? await Wal.open(fs, dir, snap, options) : await Wal.openForRead(fs, dir, snap, options);
   } catch (e) {
     if (isWalError(e)) return failed(e);
     throw e;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseSnap, toJson } from '../src/index.js';
+import { toJson } from '../src/json.js';
+import { parseSnap } from '../src/snap.js';
 
 describe('toJson', () => {
   it('formats like JSON.stringify(x, null, 2) for plain values', () => {

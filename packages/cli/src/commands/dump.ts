@@ -7,6 +7,13 @@ import type { CommandContext } from '../io.js';
 import { readWal } from '../read.js';
 import type { SnapPosition } from '../snap.js';
 
+/**
+ * Segment size handed to a write-mode open: only the file pipeline's prepared next segment uses it
+ * (a dump appends nothing), so keep that temporary file small, as `etcdwal` does (it sets etcd's
+ * `SegmentSizeBytes` to 64 KiB for every command).
+ */
+export const DUMP_SEGMENT_SIZE_BYTES = 64 * 1024;
+
 /** Options of {@link dumpCommand}. */
 export interface DumpOptions {
   /** Snapshot to open at (default 0:0). */
@@ -23,14 +30,14 @@ export interface DumpOptions {
  */
 export async function dumpCommand(ctx: CommandContext, dir: string, opts: DumpOptions): Promise<ExitCode> {
   if (opts.json) {
-    const d = await canonicalDump(ctx.fs, dir, opts.snap, { write: opts.write });
+    const d = await canonicalDump(ctx.fs, dir, opts.snap, { write: opts.write, segmentSizeBytes: DUMP_SEGMENT_SIZE_BYTES });
     ctx.io.stdout(formatCanonicalDump(d));
     if (d.error === null) return ExitCode.Ok;
     if (d.cause && isWalError(d.cause)) await reportWalError(ctx.io, d.cause, ctx.fs, dir);
     else ctx.io.stderr(`walnut: ${d.error}\n`);
     return ExitCode.WalError;
   }
-  const r = await readWal(ctx.fs, dir, opts.snap, opts.write);
+  const r = await readWal(ctx.fs, dir, opts.snap, opts.write, { segmentSizeBytes: DUMP_SEGMENT_SIZE_BYTES });
   ctx.io.stdout(formatTextDump(r, { dir, snap: opts.snap, write: opts.write }));
   if (!r.error) return ExitCode.Ok;
   await reportWalError(ctx.io, r.error, ctx.fs, dir);
