@@ -22,6 +22,11 @@ export class NodeFileHandle implements FileHandle {
   /** Operations started and not yet finished (lock waits excluded, see {@link lock}). */
   #inflight = 0;
   #drained: (() => void) | undefined;
+  /** Writes in progress, and who to tell when they reach zero (an allocate waiting for them). */
+  #writers = 0;
+  #writersDone: (() => void) | undefined;
+  /** Set while an allocate runs; writes and other allocates wait for it. */
+  #allocating: Promise<void> | undefined;
   /** lock() calls still waiting in fs-native-extensions, each with a way to reject it. */
   readonly #lockWaits = new Set<{ nativeDone: Promise<void>; reject: (err: unknown) => void }>();
 
@@ -40,9 +45,15 @@ export class NodeFileHandle implements FileHandle {
   }
 
   write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
-    return this.#run('write', true, (fd) => {
+    return this.#run('write', true, async (fd) => {
       checkRange(buffer, offset, length, position, 'write', this.path);
-      return nodefs.write(fd, buffer, offset, length, position);
+      while (this.#allocating !== undefined) await this.#allocating;
+      this.#writers++;
+      try {
+        return await nodefs.write(fd, buffer, offset, length, position);
+      } finally {
+        if (--this.#writers === 0) this.#writersDone?.();
+      }
     });
   }
 
@@ -66,7 +77,20 @@ export class NodeFileHandle implements FileHandle {
   allocate(size: number): Promise<void> {
     return this.#run('fallocate', true, async (fd) => {
       const want = checkSize(size, 'fallocate', this.path);
-      if ((await nodefs.fstat(fd)).size < want) await nodefs.ftruncate(fd, want);
+      // fstat + ftruncate is not atomic: a write through this handle that extended the file in
+      // between would be cut off. So allocate runs alone: it waits for the writes already started
+      // and holds new ones (and other allocates) back until it is done.
+      while (this.#allocating !== undefined) await this.#allocating;
+      let done!: () => void;
+      this.#allocating = new Promise<void>((resolve) => (done = resolve));
+      try {
+        if (this.#writers > 0) await new Promise<void>((resolve) => (this.#writersDone = resolve));
+        if ((await nodefs.fstat(fd)).size < want) await nodefs.ftruncate(fd, want);
+      } finally {
+        this.#writersDone = undefined;
+        this.#allocating = undefined;
+        done();
+      }
     });
   }
 
