@@ -29,7 +29,9 @@ export async function repairWal(fs: FileSystem, dir: string, ctx: RepairContext)
     const last = names[names.length - 1]!;
     const path = joinPath(dir, last.name);
     file = await fs.open(path, 'readWrite');
-    await file.lock();
+    // etcd waits for the lock; walnut does not, so a WAL still open elsewhere (a running etcd, a handle
+    // not closed) makes repair report false with a logged ELOCKED instead of hanging.
+    await file.tryLock();
     const size = await file.size();
     const dec = new RecordDecoder([{ name: last.name, file, size }]);
     for (;;) {
