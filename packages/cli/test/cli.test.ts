@@ -92,8 +92,11 @@ describe('verify, snapshots, repair (text)', () => {
     const dir = copyWal('torn-cut');
     const r = await cli(['repair', dir]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^ok: /);
+    expect(r.stdout).toMatch(/^repaired: cut the torn tail of .*0000000000000004-0000000000000174\.wal at offset 9712 /);
     expect(r.stdout).toContain('.wal.broken');
+    const again = await cli(['repair', dir]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^ok: .* no torn tail, nothing to repair\n/);
     expect((await cli(['dump', dir, '--write'])).code).toBe(0);
   });
 
@@ -101,7 +104,26 @@ describe('verify, snapshots, repair (text)', () => {
     const r = await cli(['repair', copyWal('crcflip-last')]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^failed: /);
-    expect(r.stderr).toMatch(/^walnut: .*\nhint: run `walnut verify /);
+    expect(r.stderr).toMatch(/^walnut: .*crc mismatch.*\nhint: only a torn tail of the last segment is repairable/);
+  });
+});
+
+describe('a WAL held open for writing by another holder', () => {
+  it('dump --write and repair fail fast with ELOCKED (exit 1) instead of waiting', async () => {
+    const dir = copyWal('basic');
+    const held = await Wal.open(new NodeFileSystem(), dir, { index: 0n, term: 0n }, { segmentSizeBytes: 64 * 1024 });
+    try {
+      await held.readAll();
+      for (const args of [['dump', dir, '--write'], ['dump', dir, '--write', '--json'], ['repair', dir]]) {
+        const r = await cli(args);
+        expect(r.code, args.join(' ')).toBe(1);
+        expect(r.stderr, args.join(' ')).toMatch(/^walnut: .*ELOCKED.*\nhint: another process holds the WAL open for writing/);
+      }
+      // Read mode takes no lock.
+      expect((await cli(['dump', dir])).code).toBe(0);
+    } finally {
+      await held.close();
+    }
   });
 });
 
