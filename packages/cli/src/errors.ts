@@ -1,7 +1,7 @@
 /**
  * Turning a typed WAL error into one line for the operator, plus a hint on what to do next.
  */
-import { WalError } from '@walnut/wal-core';
+import { WalError, joinPath } from '@walnut/wal-core';
 import type { FileSystem } from '@walnut/wal-core';
 import type { CliIo } from './io.js';
 
@@ -41,6 +41,18 @@ async function lastSegment(fs: FileSystem, dir: string): Promise<string | undefi
   }
 }
 
+/** `dir/member/wal` or `dir/wal` when it holds segments (the user passed a data directory). */
+async function nestedWalDir(fs: FileSystem, dir: string): Promise<string | undefined> {
+  for (const sub of [joinPath(dir, 'member', 'wal'), joinPath(dir, 'wal')]) {
+    try {
+      if ((await fs.readdir(sub)).some((n) => n.endsWith('.wal'))) return sub;
+    } catch {
+      // not there
+    }
+  }
+  return undefined;
+}
+
 /**
  * A hint for the operator: what the error usually means and which command helps.
  * @param e - the error
@@ -73,8 +85,11 @@ export async function hintFor(e: WalErrorLike, fs: FileSystem, dir: string): Pro
       return `the segments holding that index were purged: open at a later snapshot (see \`walnut snapshots ${d}\`)`;
     case 'WAL_SEQUENCE_GAP':
       return 'a segment file is missing from the middle of the WAL: restore it, or restore the member from a snapshot or a peer';
-    case 'WAL_FILE_NOT_FOUND':
-      return `no segment of the WAL covers that snapshot, or ${d} holds no *.wal segments: check the path (a member keeps its WAL in <data-dir>/member/wal) and --snap`;
+    case 'WAL_FILE_NOT_FOUND': {
+      const guess = await nestedWalDir(fs, dir);
+      if (guess !== undefined) return `did you mean ${shellQuote(guess)}? (the WAL directory is the one holding the *.wal segments)`;
+      return 'check the path: it should be the directory holding the *.wal segments (a member keeps its WAL in <data-dir>/member/wal)';
+    }
     case 'WAL_SLICE_OUT_OF_RANGE':
       return `entries are missing between the snapshot and the entries read: open at a later snapshot (see \`walnut snapshots ${d}\`)`;
     case 'ELOCKED':

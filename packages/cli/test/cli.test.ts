@@ -238,3 +238,36 @@ describe('demo', () => {
     expect(loadExpected('basic').scenario).toBe('basic');
   });
 });
+
+describe('hints that look around', () => {
+  it('a data directory instead of its WAL directory: suggests DIR/member/wal', async () => {
+    const { mkdirSync, readdirSync: ls, copyFileSync } = await import('node:fs');
+    const data = tempDir();
+    const wal = join(data, 'member', 'wal');
+    mkdirSync(wal, { recursive: true });
+    const src = copyWal('basic');
+    for (const n of ls(src)) copyFileSync(join(src, n), join(wal, n));
+    const r = await cli(['dump', data, '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).error).toBe('wal: file not found');
+    expect(r.stderr).toContain(`hint: did you mean ${wal}?`);
+  });
+});
+
+describe('internal errors exit 3', () => {
+  it('a failure that is not a WalError (a bug) prints the stack and exits 3, in every mode', async () => {
+    const mem = new MemoryFileSystem();
+    const broken = new Proxy(mem, {
+      get(target, prop, receiver) {
+        if (prop === 'readdir') return () => Promise.reject(new TypeError('boom: not a WalError'));
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    for (const args of [['dump', '/wal', '--json'], ['dump', '/wal'], ['verify', '/wal'], ['snapshots', '/wal', '--json']]) {
+      const r = await cli(args, { fs: broken });
+      expect(r.code, args.join(' ')).toBe(3);
+      expect(r.stderr, args.join(' ')).toMatch(/^walnut: internal error: TypeError: boom: not a WalError\n\s+at /);
+    }
+  });
+});

@@ -33,7 +33,9 @@ export async function dumpCommand(ctx: CommandContext, dir: string, opts: DumpOp
     const d = await canonicalDump(ctx.fs, dir, opts.snap, { write: opts.write, segmentSizeBytes: DUMP_SEGMENT_SIZE_BYTES });
     ctx.io.stdout(formatCanonicalDump(d));
     if (d.error === null) return ExitCode.Ok;
-    if (d.cause && isWalError(d.cause)) await reportWalError(ctx.io, d.cause, ctx.fs, dir);
+    // canonicalDump turns every failure into `error`; one that is not a WalError is a bug, not a WAL problem.
+    if (d.cause !== undefined && !isWalError(d.cause)) throw d.cause;
+    if (d.cause) await reportWalError(ctx.io, d.cause, ctx.fs, dir);
     else ctx.io.stderr(`walnut: ${d.error}\n`);
     return ExitCode.WalError;
   }
