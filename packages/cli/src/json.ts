@@ -10,17 +10,13 @@
 
 /** A value {@link toJson} can print. `undefined` object members are left out, as by `JSON.stringify`. */
 export type JsonValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | readonly JsonValue[]
-  | { readonly [key: string]: JsonValue | undefined };
+  null | boolean | number | bigint | string | readonly JsonValue[] | { readonly [key: string]: JsonValue | undefined };
 
 function quote(s: string): string {
   // Go's encoder also escapes U+2028 and U+2029; JSON.stringify does not.
-  return JSON.stringify(s).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(s)
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 function write(value: JsonValue, indent: string, current: string): string {

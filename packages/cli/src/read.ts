@@ -23,13 +23,7 @@ export interface ReadOutcome {
  * Opens the WAL at `dir` at snapshot `snap` (`Wal.open` when `write`, else `Wal.openForRead`),
  * reads everything and closes it. WAL errors are returned, not thrown; anything else is thrown.
  */
-export async function readWal(
-  fs: FileSystem,
-  dir: string,
-  snap: SnapPosition,
-  write: boolean,
-  options?: WalOptions,
-): Promise<ReadOutcome> {
+export async function readWal(fs: FileSystem, dir: string, snap: SnapPosition, write: boolean, options?: WalOptions): Promise<ReadOutcome> {
   const failed = (error: WalErrorLike): ReadOutcome => {
     const p = (error as { partial?: { metadata: Uint8Array | undefined; hardState: HardState; entries: Entry[] } }).partial;
     if (p) return { metadata: p.metadata, hardState: p.hardState, entries: p.entries, error, partial: true };

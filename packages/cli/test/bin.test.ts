@@ -9,9 +9,7 @@ afterAll(cleanupTemp);
 
 const root = repoRoot();
 const bin = join(root, 'packages', 'cli', 'dist', 'bin.js');
-const built = ['cli/dist/bin.js', 'wal-core/dist/index.js', 'fs-node/dist/index.js'].every((p) =>
-  existsSync(join(root, 'packages', p)),
-);
+const built = ['cli/dist/bin.js', 'wal-core/dist/index.js', 'fs-node/dist/index.js'].every((p) => existsSync(join(root, 'packages', p)));
 if (!built) console.warn(`bin.test: skipped, ${bin} or its dependencies are not built (run \`npx nx run-many -t build\`)`);
 
 function walnut(...args: string[]) {

@@ -30,7 +30,9 @@ describe('dump (text)', () => {
     expect(r.stdout).toContain('error:      unexpected EOF\n');
     const err = r.stderr.split('\n');
     expect(err[0]).toMatch(/^walnut: unexpected EOF/);
-    expect(err[1]).toBe(`hint: the last segment has a torn tail: run \`walnut repair ${dir}\` (it keeps the original as <segment>.wal.broken)`);
+    expect(err[1]).toBe(
+      `hint: the last segment has a torn tail: run \`walnut repair ${dir}\` (it keeps the original as <segment>.wal.broken)`,
+    );
     expect(err).toHaveLength(3);
   });
 
@@ -59,7 +61,12 @@ describe('dump (text)', () => {
 
   it('a directory that does not exist is a WAL error (exit 1), not a crash', async () => {
     const dir = join(tempDir(), 'nope');
-    for (const args of [['dump', dir], ['dump', dir, '--json'], ['verify', dir], ['snapshots', dir, '--json']]) {
+    for (const args of [
+      ['dump', dir],
+      ['dump', dir, '--json'],
+      ['verify', dir],
+      ['snapshots', dir, '--json'],
+    ]) {
       const r = await cli(args);
       expect(r.code, args.join(' ')).toBe(1);
       expect(r.stderr, args.join(' ')).toMatch(/^walnut: /);
@@ -114,7 +121,11 @@ describe('a WAL held open for writing by another holder', () => {
     const held = await Wal.open(new NodeFileSystem(), dir, { index: 0n, term: 0n }, { segmentSizeBytes: 64 * 1024 });
     try {
       await held.readAll();
-      for (const args of [['dump', dir, '--write'], ['dump', dir, '--write', '--json'], ['repair', dir]]) {
+      for (const args of [
+        ['dump', dir, '--write'],
+        ['dump', dir, '--write', '--json'],
+        ['repair', dir],
+      ]) {
         const r = await cli(args);
         expect(r.code, args.join(' ')).toBe(1);
         expect(r.stderr, args.join(' ')).toMatch(/^walnut: .*ELOCKED.*\nhint: another process holds the WAL open for writing/);
@@ -264,7 +275,12 @@ describe('internal errors exit 3', () => {
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
     });
-    for (const args of [['dump', '/wal', '--json'], ['dump', '/wal'], ['verify', '/wal'], ['snapshots', '/wal', '--json']]) {
+    for (const args of [
+      ['dump', '/wal', '--json'],
+      ['dump', '/wal'],
+      ['verify', '/wal'],
+      ['snapshots', '/wal', '--json'],
+    ]) {
       const r = await cli(args, { fs: broken });
       expect(r.code, args.join(' ')).toBe(3);
       expect(r.stderr, args.join(' ')).toMatch(/^walnut: internal error: TypeError: boom: not a WalError\n\s+at /);

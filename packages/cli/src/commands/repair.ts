@@ -67,7 +67,9 @@ export async function repairCommand(ctx: CommandContext, dir: string, opts: Repa
     if (ok && repaired) {
       const path = String(repaired.fields?.['path'] ?? 'the last segment');
       const at = repaired.fields?.['offset'];
-      ctx.io.stdout(`repaired: cut the torn tail of ${path}${at === undefined ? '' : ` at offset ${String(at)}`} (the original is kept as ${path}.broken)\n`);
+      ctx.io.stdout(
+        `repaired: cut the torn tail of ${path}${at === undefined ? '' : ` at offset ${String(at)}`} (the original is kept as ${path}.broken)\n`,
+      );
     } else if (ok) {
       ctx.io.stdout(`ok: the last segment of ${dir} has no torn tail, nothing to repair\n`);
     } else {
@@ -88,7 +90,10 @@ export async function repairCommand(ctx: CommandContext, dir: string, opts: Repa
   const why = describeFailure(log);
   ctx.io.stderr(`walnut: ${why ?? `the WAL in ${dir} has damage that is not a torn tail of the last segment`}\n`);
   const code = log.map((l) => l.fields?.['code']).find((c): c is string => typeof c === 'string');
-  const hint = code && code !== 'WAL_UNEXPECTED_EOF' ? await hintFor({ code, etcdMessage: '', name: '', message: '' }, ctx.fs, dir) : undefined;
-  ctx.io.stderr(`hint: ${hint ?? `only a torn tail of the last segment is repairable; run \`walnut verify ${shellQuote(dir)}\` for the error and restore the member from a snapshot or a peer`}\n`);
+  const hint =
+    code && code !== 'WAL_UNEXPECTED_EOF' ? await hintFor({ code, etcdMessage: '', name: '', message: '' }, ctx.fs, dir) : undefined;
+  ctx.io.stderr(
+    `hint: ${hint ?? `only a torn tail of the last segment is repairable; run \`walnut verify ${shellQuote(dir)}\` for the error and restore the member from a snapshot or a peer`}\n`,
+  );
   return ExitCode.WalError;
 }

@@ -27,9 +27,7 @@ export async function snapshotsCommand(ctx: CommandContext, dir: string, opts: S
   }
   const err = isWalError(error) ? error : undefined;
   if (opts.json) {
-    ctx.io.stdout(
-      toJson({ snapshots: snaps.map((s) => ({ index: s.index, term: s.term })), error: err ? err.etcdMessage : null }) + '\n',
-    );
+    ctx.io.stdout(toJson({ snapshots: snaps.map((s) => ({ index: s.index, term: s.term })), error: err ? err.etcdMessage : null }) + '\n');
   } else if (err) {
     ctx.io.stdout(`error: ${err.etcdMessage}\n`);
   } else {
