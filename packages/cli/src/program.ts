@@ -88,11 +88,11 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
     .description('read the WAL in DIR from a snapshot and print metadata, hard state, entries and the error')
     .argument('<DIR>', 'WAL directory (holding the *.wal segments)')
     .addOption(snapOption())
-    .option('--write', "open in write mode (Wal.open): etcd's side effects on the tail segment; use a copy", false)
-    .option('--json', 'print the canonical dump JSON (the same bytes as `etcdwal dump`)', false)
+    .option('--write', "open in write mode (Wal.open): etcd's side effects on the tail segment; use a copy")
+    .option('--json', 'print the canonical dump JSON (the same bytes as `etcdwal dump`)')
     .addHelpText('after', '\nExamples:\n  walnut dump data/wal\n  walnut dump data/wal --snap 390:4 --json')
-    .action(async (dir: string, o: { snap: SnapPosition; write: boolean; json: boolean }) =>
-      run(dir, () => dumpCommand(ctx, dir, { snap: o.snap, write: o.write, json: o.json })),
+    .action(async (dir: string, o: { snap: SnapPosition; write?: boolean; json?: boolean }) =>
+      run(dir, () => dumpCommand(ctx, dir, { snap: o.snap, write: o.write === true, json: o.json === true })),
     );
 
   program
@@ -100,24 +100,24 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
     .description('check every record of the WAL in DIR from a snapshot on, without writing (Wal.verify)')
     .argument('<DIR>', 'WAL directory')
     .addOption(snapOption())
-    .option('--json', 'print {"error": null | etcd\'s message} as `etcdwal verify`', false)
-    .action(async (dir: string, o: { snap: SnapPosition; json: boolean }) =>
-      run(dir, () => verifyCommand(ctx, dir, { snap: o.snap, json: o.json })),
+    .option('--json', 'print {"error": null | etcd\'s message} as `etcdwal verify`')
+    .action(async (dir: string, o: { snap: SnapPosition; json?: boolean }) =>
+      run(dir, () => verifyCommand(ctx, dir, { snap: o.snap, json: o.json === true })),
     );
 
   program
     .command('snapshots')
     .description('list the snapshots the WAL in DIR can be opened at (Wal.validSnapshotEntries)')
     .argument('<DIR>', 'WAL directory')
-    .option('--json', 'print {"snapshots": [...], "error": ...} as `etcdwal snapshots`', false)
-    .action(async (dir: string, o: { json: boolean }) => run(dir, () => snapshotsCommand(ctx, dir, { json: o.json })));
+    .option('--json', 'print {"snapshots": [...], "error": ...} as `etcdwal snapshots`')
+    .action(async (dir: string, o: { json?: boolean }) => run(dir, () => snapshotsCommand(ctx, dir, { json: o.json === true })));
 
   program
     .command('repair')
     .description('cut a torn tail off the last segment of the WAL in DIR (Wal.repair; keeps <segment>.wal.broken)')
     .argument('<DIR>', 'WAL directory (modified in place)')
-    .option('--json', 'print {"ok": bool, "files": [{name, size, sha256}]} as `etcdwal repair`', false)
-    .action(async (dir: string, o: { json: boolean }) => run(dir, () => repairCommand(ctx, dir, { json: o.json })));
+    .option('--json', 'print {"ok": bool, "files": [{name, size, sha256}]} as `etcdwal repair`')
+    .action(async (dir: string, o: { json?: boolean }) => run(dir, () => repairCommand(ctx, dir, { json: o.json === true })));
 
   program
     .command('demo')
