@@ -32,7 +32,9 @@ describe('stateAfter and within', () => {
 
   it('within passes a value through and fails a promise that never settles', async () => {
     expect(await within(Promise.resolve(7), 100, 'x')).toBe(7);
-    await expect(within(new Promise(() => {}), 10, 'the never-ending thing')).rejects.toThrow(/the never-ending thing did not settle within 10 ms/);
+    await expect(within(new Promise(() => {}), 10, 'the never-ending thing')).rejects.toThrow(
+      /the never-ending thing did not settle within 10 ms/,
+    );
   });
 });
 

@@ -127,7 +127,12 @@ export class MemoryFileHandle implements FileHandle {
       position >= 0 &&
       offset + length <= buffer.byteLength;
     if (!ok) {
-      throw fsError('EINVAL', syscall, this.path, `invalid range: offset ${offset}, length ${length}, position ${position}, buffer of ${buffer?.byteLength} bytes`);
+      throw fsError(
+        'EINVAL',
+        syscall,
+        this.path,
+        `invalid range: offset ${offset}, length ${length}, position ${position}, buffer of ${buffer?.byteLength} bytes`,
+      );
     }
   }
 

@@ -19,8 +19,7 @@ function call<T>(start: (cb: Callback<T>) => void): Promise<T> {
   });
 }
 
-export const open = (path: string, flags: number, mode: number): Promise<number> =>
-  call<number>((cb) => fs.open(path, flags, mode, cb));
+export const open = (path: string, flags: number, mode: number): Promise<number> => call<number>((cb) => fs.open(path, flags, mode, cb));
 export const close = (fd: number): Promise<void> => call<void>((cb) => fs.close(fd, (err) => cb(err, undefined)));
 export const read = (fd: number, buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> =>
   call<number>((cb) => fs.read(fd, buffer, offset, length, position, (err, n) => cb(err, n)));
@@ -42,8 +41,7 @@ export const unlink = (path: string): Promise<void> => call<void>((cb) => fs.unl
 export const rmdir = (path: string): Promise<void> => call<void>((cb) => fs.rmdir(path, (err) => cb(err, undefined)));
 export const rmTree = (path: string): Promise<void> =>
   call<void>((cb) => fs.rm(path, { recursive: true, force: false }, (err) => cb(err, undefined)));
-export const rename = (from: string, to: string): Promise<void> =>
-  call<void>((cb) => fs.rename(from, to, (err) => cb(err, undefined)));
+export const rename = (from: string, to: string): Promise<void> => call<void>((cb) => fs.rename(from, to, (err) => cb(err, undefined)));
 
 export const { O_RDONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC } = fs.constants;
 /** O_DIRECTORY where the platform has it (POSIX), else 0 (Windows). */

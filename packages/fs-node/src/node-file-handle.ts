@@ -229,7 +229,12 @@ function checkRange(buffer: Uint8Array, offset: number, length: number, position
     position >= 0 &&
     offset + length <= buffer.byteLength;
   if (!ok) {
-    throw fsError('EINVAL', syscall, path, `invalid range: offset ${offset}, length ${length}, position ${position}, buffer of ${buffer?.byteLength} bytes`);
+    throw fsError(
+      'EINVAL',
+      syscall,
+      path,
+      `invalid range: offset ${offset}, length ${length}, position ${position}, buffer of ${buffer?.byteLength} bytes`,
+    );
   }
 }
 

@@ -3,7 +3,15 @@
  * fdatasync/fsync, directory fsync and open-file-description locks.
  */
 import * as nodePath from 'node:path';
-import { FileSystemError, type FileHandle, type FileStat, type FileSystem, type NamedFileSystem, type OpenFlags, type OpenOptions } from '@walnut/wal-core';
+import {
+  FileSystemError,
+  type FileHandle,
+  type FileStat,
+  type FileSystem,
+  type NamedFileSystem,
+  type OpenFlags,
+  type OpenOptions,
+} from '@walnut/wal-core';
 import { fsError, toFileSystemError } from './errors.js';
 import * as nodefs from './fs-calls.js';
 import { NodeFileHandle } from './node-file-handle.js';
@@ -158,7 +166,8 @@ export class NodeFileSystem implements FileSystem, NamedFileSystem {
       const e = toFileSystemError(err, 'rename', from, `renaming to '${to}'`);
       // POSIX lets rename(2) report a non-empty target directory as EEXIST or ENOTEMPTY; Linux
       // says ENOTEMPTY, some systems EEXIST. walnut promises ENOTEMPTY.
-      if (e.code === 'EEXIST') throw new FileSystemError('ENOTEMPTY', 'rename', from, `directory not empty (renaming to '${to}')`, { cause: err });
+      if (e.code === 'EEXIST')
+        throw new FileSystemError('ENOTEMPTY', 'rename', from, `directory not empty (renaming to '${to}')`, { cause: err });
       throw e;
     }
   }

@@ -98,7 +98,10 @@ describe('locks', () => {
     const major = Math.floor(dev / 256) & 0xfff;
     const minor = (dev & 0xff) | (Math.floor(dev / 4096) & 0xfff00);
     const id = ` ${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}:${ino} `;
-    const locksOnFile = () => readFileSync('/proc/locks', 'utf8').split('\n').filter((line) => line.includes(id));
+    const locksOnFile = () =>
+      readFileSync('/proc/locks', 'utf8')
+        .split('\n')
+        .filter((line) => line.includes(id));
     const mine = locksOnFile();
     expect(mine).toHaveLength(1);
     expect(mine[0]).toMatch(/\bOFDLCK\s+ADVISORY\s+WRITE\b/);
