@@ -16,13 +16,17 @@ fileSystemSuite({
   crossProcess: { holdLock: (path) => holdLockInChild(path) },
 });
 
-// The same suite through a confined file system: paths are relative to the root.
+// The same suite through a confined file system: paths are relative to the root, which the
+// lock-holding child needs prepended (tests within a file run one at a time).
+let currentRoot = '';
 fileSystemSuite({
   name: 'node (root-confined)',
   async create() {
-    const root = await mkdtemp(join(tmpdir(), 'walnut-fs-node-root-'));
+    currentRoot = await mkdtemp(join(tmpdir(), 'walnut-fs-node-root-'));
+    const root = currentRoot;
     const fs = new NodeFileSystem({ root });
     await fs.mkdir('/scratch');
     return { fs, dir: '/scratch', cleanup: () => rm(root, { recursive: true, force: true }) };
   },
+  crossProcess: { holdLock: (path) => holdLockInChild(join(currentRoot, path)) },
 });
