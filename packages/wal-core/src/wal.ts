@@ -465,9 +465,12 @@ export class Wal {
 
   /**
    * Repairs a torn tail of the last segment (etcd Repair): keeps a full copy as `<segment>.broken`,
-   * truncates the segment at the start of the damaged record and syncs it. Returns true if the WAL is
-   * now readable to the end, false if the damage cannot be repaired (a CRC mismatch, damage in an earlier
-   * segment, I/O errors). Take it once per start: open, readAll, on an unexpected EOF repair and retry.
+   * truncates the segment at the start of the damaged record and syncs it. Returns true if the last
+   * segment now reads to its end (or already did), false if its damage cannot be repaired (a CRC mismatch,
+   * a malformed record) or an operation failed (the reason goes to `options.logger`; the segment is
+   * locked by another holder: `ELOCKED`). Like etcd it looks only at the last segment: damage in an earlier
+   * one is reported by `readAll`/`verify`, not fixed here. Take it once per start: open, readAll, on an
+   * unexpected EOF close, repair and retry.
    */
   static async repair(fs: FileSystem, dir: string, options?: WalOptions): Promise<boolean> {
     const o = resolveOptions(options);

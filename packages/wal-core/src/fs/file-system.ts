@@ -89,6 +89,8 @@ export interface FileHandle {
   /**
    * Takes the exclusive advisory lock on this file without waiting.
    * Fails with `ELOCKED` if any other handle (in this process or another) holds it.
+   * The handle must be open for writing (an exclusive open-file-description lock needs write access, as
+   * etcd's own locks do); on a `read` handle backends fail with `EBADF`.
    */
   tryLock(): Promise<void>;
 
