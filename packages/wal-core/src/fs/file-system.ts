@@ -32,7 +32,7 @@ export type OpenFlags = 'read' | 'readWrite' | 'create' | 'createExclusive' | 'c
 
 /** Options for {@link FileSystem.open}. */
 export interface OpenOptions {
-  /** Permission bits for a newly created file (default 0o600, as etcd's segments). */
+  /** Permission bits for a newly created file (default 0o600, as etcd's segments), reduced by the umask. */
   readonly mode?: number;
 }
 
@@ -70,13 +70,14 @@ export interface FileHandle {
   /** The file's current size in bytes. */
   size(): Promise<number>;
 
-  /** Sets the file's size: shorter drops bytes, longer appends zeros. */
+  /** Sets the file's size: shorter drops bytes, longer appends zeros. `EBADF` on a read-only handle. */
   truncate(size: number): Promise<void>;
 
   /**
    * Makes the file at least `size` bytes long, the new bytes reading as zeros, and reserves
    * the space where the medium can (so that a full disk fails here, not in a later write).
-   * Never shrinks the file. Fails with `ENOSPC` when the space cannot be had.
+   * Never shrinks the file. Fails with `ENOSPC` when the space cannot be had, `EBADF` on a read-only handle.
+   * Backends make it atomic with respect to writes on the same handle.
    */
   allocate(size: number): Promise<void>;
 
@@ -94,7 +95,10 @@ export interface FileHandle {
    */
   tryLock(): Promise<void>;
 
-  /** Takes the exclusive advisory lock, waiting until it is free. */
+  /**
+   * Takes the exclusive advisory lock, waiting until it is free (a write handle, as `tryLock`).
+   * Closing the handle while it waits rejects the call with `EBADF`.
+   */
   lock(): Promise<void>;
 
   /** Releases the lock if this handle holds it. */
