@@ -149,7 +149,8 @@ async function withLock<T>(lockDir: string, fn: () => Promise<T>): Promise<T> {
       await rm(lockDir, { recursive: true, force: true });
       continue;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${lockDir} (held by pid ${holder || '?'}); remove it if no build is running`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${lockDir} (held by pid ${holder || '?'}); remove it if no build is running`);
     await new Promise((r) => setTimeout(r, 250));
   }
   try {

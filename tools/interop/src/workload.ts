@@ -63,6 +63,8 @@ export interface WorkloadOptions {
   segmentSizeBytes?: number;
   /** Number of raft steps (each a save, a snapshot or a term change); 110-170 by default. */
   steps?: number;
+  /** Give snapshots a ConfState (etcd >= 3.5 writes one; 3.4 cannot). Default true. */
+  confState?: boolean;
 }
 
 /** An etcd member id as a real server prints it, above 2^53. */
@@ -87,6 +89,7 @@ export function generateWorkload(seed: bigint, options: WorkloadOptions = {}): W
   const rng = new SplitMix64(seed);
   const segmentSizeBytes = options.segmentSizeBytes ?? 64 * 1024;
   const steps = options.steps ?? 110 + rng.int(61);
+  const withConfState = options.confState ?? true;
 
   const stats: WorkloadStats = {
     saves: 0,
@@ -103,8 +106,7 @@ export function generateWorkload(seed: bigint, options: WorkloadOptions = {}): W
   const ops: WorkloadOp[] = [];
 
   const metaKind = rng.int(8);
-  const metadata =
-    metaKind === 0 ? undefined : metaKind === 1 ? new Uint8Array(0) : fill(rng.next(), 1 + rng.int(200)).slice();
+  const metadata = metaKind === 0 ? undefined : metaKind === 1 ? new Uint8Array(0) : fill(rng.next(), 1 + rng.int(200)).slice();
   ops.push({ op: 'create', metadata });
 
   // A 3- or 5-member cluster whose ids straddle 2^53 and 2^63.
@@ -120,6 +122,8 @@ export function generateWorkload(seed: bigint, options: WorkloadOptions = {}): W
   const snapshots: SnapPosition[] = [];
   let lastSnapIndex = 0n;
   const lastIndex = (): bigint => BigInt(log.length);
+  const snapshotOf = (index: bigint, snapTerm: bigint): Snapshot =>
+    withConfState ? { index, term: snapTerm, confState: confStateOf(voters) } : { index, term: snapTerm };
 
   // Obligations make sure every seed exercises every feature, at seed-chosen moments.
   const due: { step: number; what: Obligation }[] = [];
@@ -225,7 +229,7 @@ export function generateWorkload(seed: bigint, options: WorkloadOptions = {}): W
       const span = Number(commit - lastSnapIndex);
       const index = commit - BigInt(rng.int(Math.min(span, 4)));
       const snapTerm = log[Number(index) - 1]!.term;
-      ops.push({ op: 'saveSnapshot', snapshot: { index, term: snapTerm, confState: confStateOf(voters) } });
+      ops.push({ op: 'saveSnapshot', snapshot: snapshotOf(index, snapTerm) });
       snapshots.push({ index, term: snapTerm });
       lastSnapIndex = index;
       stats.snapshots++;
@@ -249,7 +253,7 @@ export function generateWorkload(seed: bigint, options: WorkloadOptions = {}): W
   save([]);
   if (rng.chance(25) && commit > lastSnapIndex) {
     const snapTerm = log[Number(commit) - 1]!.term;
-    ops.push({ op: 'saveSnapshot', snapshot: { index: commit, term: snapTerm, confState: confStateOf(voters) } });
+    ops.push({ op: 'saveSnapshot', snapshot: snapshotOf(commit, snapTerm) });
     snapshots.push({ index: commit, term: snapTerm });
     stats.snapshots++;
   }

@@ -20,7 +20,9 @@ describe('splitmix64', () => {
     for (const op of ops.ops) {
       for (const e of op.entries ?? []) {
         if (!e.seed) continue;
-        const sha = createHash('sha256').update(fill(BigInt(e.seed), e.len)).digest('hex');
+        const sha = createHash('sha256')
+          .update(fill(BigInt(e.seed), e.len))
+          .digest('hex');
         expect(sha, `entry ${e.index}`).toBe(shaByIndex.get(e.index));
         checked++;
       }
