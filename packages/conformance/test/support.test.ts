@@ -20,7 +20,11 @@ describe('conformance support', () => {
     const ops = JSON.parse(readFileSync(join(goldenDir(), 'basic', 'ops.json'), 'utf8'));
     const expected = JSON.parse(readFileSync(join(goldenDir(), 'basic', 'expected.json'), 'utf8'));
     const entries = ops.ops.filter((o: { op: string }) => o.op === 'save').flatMap((o: { entries: unknown[] }) => o.entries);
-    const hashes = entries.map((e: { seed: string; len: number }) => createHash('sha256').update(fill(BigInt(e.seed), e.len)).digest('hex'));
+    const hashes = entries.map((e: { seed: string; len: number }) =>
+      createHash('sha256')
+        .update(fill(BigInt(e.seed), e.len))
+        .digest('hex'),
+    );
     expect(hashes).toEqual(expected.read.entries.map((e: { dataSha256: string }) => e.dataSha256));
   });
 

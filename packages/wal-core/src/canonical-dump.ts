@@ -32,7 +32,10 @@ export interface CanonicalDump {
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-const sha256 = (b: Uint8Array | undefined) => createHash('sha256').update(b ?? new Uint8Array(0)).digest('hex');
+const sha256 = (b: Uint8Array | undefined) =>
+  createHash('sha256')
+    .update(b ?? new Uint8Array(0))
+    .digest('hex');
 
 function errorText(e: unknown): string {
   if (e instanceof WalError) return e.etcdMessage;
@@ -44,7 +47,12 @@ function errorText(e: unknown): string {
  * it all, reporting what etcd would: on errors that reset the state, no metadata and a zero HardState;
  * on "snapshot not found", the data read; on "slice bounds out of range", the entries read so far.
  */
-export async function canonicalDump(fs: FileSystem, dir: string, snap: SnapshotPosition, options: { write: boolean } & WalOptions): Promise<CanonicalDump> {
+export async function canonicalDump(
+  fs: FileSystem,
+  dir: string,
+  snap: SnapshotPosition,
+  options: { write: boolean } & WalOptions,
+): Promise<CanonicalDump> {
   let wal: Wal;
   try {
     wal = options.write ? await Wal.open(fs, dir, snap, options) : await Wal.openForRead(fs, dir, snap, options);
@@ -56,15 +64,35 @@ export async function canonicalDump(fs: FileSystem, dir: string, snap: SnapshotP
     return {
       metadataHex: r.metadata === undefined ? null : hex(r.metadata),
       hardState: r.hardState,
-      entries: r.entries.map((e) => ({ index: e.index, term: e.term, type: e.type, dataSha256: sha256(e.data), dataLen: e.data?.length ?? 0 })),
+      entries: r.entries.map((e) => ({
+        index: e.index,
+        term: e.term,
+        type: e.type,
+        dataSha256: sha256(e.data),
+        dataLen: e.data?.length ?? 0,
+      })),
       error: null,
     };
   } catch (e) {
-    const partial = (e as { partial?: { metadata?: Uint8Array; hardState: HardState; entries: { index: bigint; term: bigint; type: number; data?: Uint8Array }[] } }).partial;
+    const partial = (
+      e as {
+        partial?: {
+          metadata?: Uint8Array;
+          hardState: HardState;
+          entries: { index: bigint; term: bigint; type: number; data?: Uint8Array }[];
+        };
+      }
+    ).partial;
     return {
       metadataHex: partial?.metadata === undefined ? null : hex(partial.metadata),
       hardState: partial?.hardState ?? EMPTY_HARD_STATE,
-      entries: (partial?.entries ?? []).map((x) => ({ index: x.index, term: x.term, type: x.type, dataSha256: sha256(x.data), dataLen: x.data?.length ?? 0 })),
+      entries: (partial?.entries ?? []).map((x) => ({
+        index: x.index,
+        term: x.term,
+        type: x.type,
+        dataSha256: sha256(x.data),
+        dataLen: x.data?.length ?? 0,
+      })),
       error: errorText(e),
       cause: e as Error,
     };

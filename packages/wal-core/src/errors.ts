@@ -74,13 +74,7 @@ export class FileSystemError extends WalError {
   readonly path: string;
   readonly syscall: string;
 
-  constructor(
-    code: FileSystemErrorCode,
-    syscall: string,
-    path: string,
-    detail?: string,
-    options?: { cause?: unknown },
-  ) {
+  constructor(code: FileSystemErrorCode, syscall: string, path: string, detail?: string, options?: { cause?: unknown }) {
     const text = fsEtcdMessages[code] ?? 'unknown error';
     super(code, `${code}: ${detail ?? text}, ${syscall} '${path}'`, text, options);
     this.path = path;
@@ -260,7 +254,14 @@ export class SnapshotNotFoundError extends WalError {
  */
 export class SliceOutOfRangeError extends WalError {
   readonly partial: PartialReadResult;
-  constructor(snapIndex: bigint, snapTerm: bigint, entryIndex: bigint, entryTerm: bigint, partial: PartialReadResult, location: WalLocation) {
+  constructor(
+    snapIndex: bigint,
+    snapTerm: bigint,
+    entryIndex: bigint,
+    entryTerm: bigint,
+    partial: PartialReadResult,
+    location: WalLocation,
+  ) {
     super(
       'WAL_SLICE_OUT_OF_RANGE',
       `wal: slice bounds out of range, snapshot[Index: ${snapIndex}, Term: ${snapTerm}], current entry[Index: ${entryIndex}, Term: ${entryTerm}], len(ents): ${partial.entries.length}${where(location)}`,
@@ -273,7 +274,11 @@ export class SliceOutOfRangeError extends WalError {
 /** `readAll` on a WAL that has no reader: made by `create`, or already read (etcd `ErrDecoderNotFound`). */
 export class DecoderNotFoundError extends WalError {
   constructor() {
-    super('WAL_DECODER_NOT_FOUND', 'wal: decoder not found: readAll can be called once, on a WAL from open or openForRead', 'wal: decoder not found');
+    super(
+      'WAL_DECODER_NOT_FOUND',
+      'wal: decoder not found: readAll can be called once, on a WAL from open or openForRead',
+      'wal: decoder not found',
+    );
   }
 }
 

@@ -148,7 +148,8 @@ export class RecordDecoder {
       try {
         rec = decodeRecord(this.chunk, start, start + n);
       } catch (e) {
-        if (isLast && isTorn(this.chunk, start, n + p, body)) throw new UnexpectedEofError('torn-write', loc, 'torn write: a sector of the record is all zeros');
+        if (isLast && isTorn(this.chunk, start, n + p, body))
+          throw new UnexpectedEofError('torn-write', loc, 'torn write: a sector of the record is all zeros');
         const msg = e instanceof WireError ? e.message : String(e);
         // gogo returns io.ErrUnexpectedEOF for a field that runs past the record's end.
         if (e instanceof WireError && e.truncated) throw new UnexpectedEofError('short-frame', loc, `record does not decode: ${msg}`);

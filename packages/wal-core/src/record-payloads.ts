@@ -13,7 +13,11 @@ function payload<T>(rec: DecodedRecord, what: string, decode: (b: Uint8Array) =>
   try {
     return decode(rec.data ?? EMPTY);
   } catch (e) {
-    throw new MalformedRecordError(`${what} payload does not decode: ${(e as Error).message}`, { file: rec.file, offset: rec.offset }, `unmarshal should never fail (${(e as Error).message})`);
+    throw new MalformedRecordError(
+      `${what} payload does not decode: ${(e as Error).message}`,
+      { file: rec.file, offset: rec.offset },
+      `unmarshal should never fail (${(e as Error).message})`,
+    );
   }
 }
 

@@ -52,18 +52,29 @@ export async function repairWal(fs: FileSystem, dir: string, ctx: RepairContext)
       if (rec.type === RecordType.Crc) dec.acceptCrcRecord(rec);
     }
   } catch (e) {
-    ctx.logger.warn('wal: repair failed', { dir, error: e instanceof Error ? e.message : String(e), code: e instanceof WalError ? e.code : undefined });
+    ctx.logger.warn('wal: repair failed', {
+      dir,
+      error: e instanceof Error ? e.message : String(e),
+      code: e instanceof WalError ? e.code : undefined,
+    });
     return false;
   } finally {
     await file?.close().catch(() => {});
   }
 }
 
-async function backupAndTruncate(fs: FileSystem, file: FileHandle, path: string, size: number, offset: number, ctx: RepairContext): Promise<void> {
+async function backupAndTruncate(
+  fs: FileSystem,
+  file: FileHandle,
+  path: string,
+  size: number,
+  offset: number,
+  ctx: RepairContext,
+): Promise<void> {
   const backup = await fs.open(`${path}.broken`, 'createTruncate', { mode: 0o600 });
   try {
     const buf = new Uint8Array(Math.min(COPY_CHUNK, Math.max(size, 1)));
-    for (let pos = 0; pos < size; ) {
+    for (let pos = 0; pos < size;) {
       const n = await readFully(file, buf, 0, Math.min(buf.length, size - pos), pos);
       if (n === 0) break;
       await writeFully(backup, buf, 0, n, pos);

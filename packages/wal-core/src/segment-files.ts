@@ -42,7 +42,13 @@ export function findSequenceGap(names: readonly SegmentName[]): number {
 }
 
 /** The names a reader at `snapIndex` opens. */
-export async function selectSegments(fs: FileSystem, dir: string, snapIndex: bigint, strict: boolean, logger?: WalLogger): Promise<SegmentName[]> {
+export async function selectSegments(
+  fs: FileSystem,
+  dir: string,
+  snapIndex: bigint,
+  strict: boolean,
+  logger?: WalLogger,
+): Promise<SegmentName[]> {
   const names = await readSegmentNames(fs, dir, strict, logger);
   const from = searchIndex(names, snapIndex);
   if (from < 0) throw new SnapshotIndexNotCoveredError(dir, snapIndex);

@@ -2,7 +2,13 @@
  * The read-only checks: Verify (etcd wal.Verify, returning the last HardState as etcd ≥ 3.5) and
  * ValidSnapshotEntries. Both consume the shared {@link RecordDecoder}; neither takes locks.
  */
-import { MetadataConflictError, SnapshotMismatchError, SnapshotNotFoundError, UnexpectedEofError, UnknownRecordTypeError } from './errors.js';
+import {
+  MetadataConflictError,
+  SnapshotMismatchError,
+  SnapshotNotFoundError,
+  UnexpectedEofError,
+  UnknownRecordTypeError,
+} from './errors.js';
 import { RecordType } from './codec/messages.js';
 import type { FileSystem } from './fs/file-system.js';
 import { RecordDecoder } from './record-decoder.js';
@@ -12,7 +18,12 @@ import { EMPTY_HARD_STATE, type HardState, type Snapshot } from './types.js';
 import type { WalLogger } from './options.js';
 
 /** Runs `body` over a decoder of the given segments, closing them afterwards. */
-async function withSegments<T>(fs: FileSystem, dir: string, names: Parameters<typeof openSegments>[2], body: (d: RecordDecoder) => Promise<T>): Promise<T> {
+async function withSegments<T>(
+  fs: FileSystem,
+  dir: string,
+  names: Parameters<typeof openSegments>[2],
+  body: (d: RecordDecoder) => Promise<T>,
+): Promise<T> {
   const segs = await openSegments(fs, dir, names, false);
   try {
     return await body(new RecordDecoder(segs));
@@ -32,7 +43,13 @@ async function nextTolerant(dec: RecordDecoder) {
 }
 
 /** etcd Verify: checks the segments a reader at `snap` would open; returns the last HardState. */
-export async function verifyWal(fs: FileSystem, dir: string, snap: { index: bigint; term: bigint }, strict: boolean, logger?: WalLogger): Promise<HardState> {
+export async function verifyWal(
+  fs: FileSystem,
+  dir: string,
+  snap: { index: bigint; term: bigint },
+  strict: boolean,
+  logger?: WalLogger,
+): Promise<HardState> {
   const names = await selectSegments(fs, dir, snap.index, strict, logger);
   return withSegments(fs, dir, names, async (dec) => {
     let metadata: Uint8Array | undefined;

@@ -177,7 +177,8 @@ export class Wal {
   static async create(fs: FileSystem, dir: string, metadata: Uint8Array | undefined, options?: WalOptions): Promise<Wal> {
     const o = resolveOptions(options);
     dir = cleanPath(dir);
-    if (metadata !== undefined && !(metadata instanceof Uint8Array)) throw new InvalidArgumentError('metadata must be a Uint8Array or undefined');
+    if (metadata !== undefined && !(metadata instanceof Uint8Array))
+      throw new InvalidArgumentError('metadata must be a Uint8Array or undefined');
     if (await walExists(fs, dir)) throw new WalExistsError(dir);
     const tmp = `${dir}.tmp`;
     await fs.remove(tmp, { recursive: true, force: true });
@@ -242,7 +243,13 @@ export class Wal {
     return Wal.openAtIndex(fs, dir, snap, options, false);
   }
 
-  private static async openAtIndex(fs: FileSystem, dir: string, snap: SnapshotPosition, options: WalOptions | undefined, write: boolean): Promise<Wal> {
+  private static async openAtIndex(
+    fs: FileSystem,
+    dir: string,
+    snap: SnapshotPosition,
+    options: WalOptions | undefined,
+    write: boolean,
+  ): Promise<Wal> {
     const o = resolveOptions(options);
     dir = cleanPath(dir);
     const start = checkSnapshotPosition(snap);
@@ -306,7 +313,9 @@ export class Wal {
       const released = this.locks.slice(0, smaller);
       this.locks = this.locks.slice(smaller);
       for (const l of released) {
-        await l.file.close().catch((e: unknown) => this.o.logger.warn('wal: failed to close released segment', { file: l.name, error: String(e) }));
+        await l.file
+          .close()
+          .catch((e: unknown) => this.o.logger.warn('wal: failed to close released segment', { file: l.name, error: String(e) }));
       }
     });
   }
@@ -336,7 +345,11 @@ export class Wal {
         if (r.unexpectedEof && this.writeMode) throw r.unexpectedEof;
         this.enti = r.lastEntryIndex;
         if (!r.snapshotFound) {
-          throw new SnapshotNotFoundError(this.start.index, this.start.term, { metadata: r.metadata, hardState: r.hardState, entries: r.entries });
+          throw new SnapshotNotFoundError(this.start.index, this.start.term, {
+            metadata: r.metadata,
+            hardState: r.hardState,
+            entries: r.entries,
+          });
         }
         this.start = { index: 0n, term: 0n };
         this.metadata = r.metadata;
@@ -513,7 +526,9 @@ export class Wal {
   private poison(e: unknown): void {
     if (!this.failure) {
       this.failure = new WalPoisonedError(e);
-      this.o.logger.error('wal: write failed; refusing further writes until reopened', { error: e instanceof Error ? e.message : String(e) });
+      this.o.logger.error('wal: write failed; refusing further writes until reopened', {
+        error: e instanceof Error ? e.message : String(e),
+      });
     }
     this.rejectWaiters(e);
   }
@@ -573,7 +588,8 @@ export class Wal {
     await op();
     const ms = this.o.clock.now() - t0;
     this.o.metrics?.syncDuration?.(ms / 1000);
-    if (ms > SLOW_SYNC_WARNING_MS) this.o.logger.warn('slow fdatasync', { took: `${ms.toFixed(1)}ms`, expectedDuration: `${SLOW_SYNC_WARNING_MS}ms` });
+    if (ms > SLOW_SYNC_WARNING_MS)
+      this.o.logger.warn('slow fdatasync', { took: `${ms.toFixed(1)}ms`, expectedDuration: `${SLOW_SYNC_WARNING_MS}ms` });
   }
 
   private async writeSnapshotRecord(snap: Snapshot): Promise<void> {
@@ -626,7 +642,9 @@ export class Wal {
     const held = this.locks;
     this.locks = [];
     for (const l of held) {
-      await l.file.close().catch((e: unknown) => this.o.logger.warn('wal: failed to unlock/close segment', { file: l.name, error: String(e) }));
+      await l.file
+        .close()
+        .catch((e: unknown) => this.o.logger.warn('wal: failed to unlock/close segment', { file: l.name, error: String(e) }));
     }
     await closeSegments(this.readSegments);
     this.readSegments = [];

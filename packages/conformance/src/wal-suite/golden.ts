@@ -9,7 +9,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Wal, canonicalDump, formatCanonicalDump, joinPath, type FileSystem, type WalError } from '@walnut/wal-core';
-import { copyIntoFs, copyWithinFs, fill, goldenDatasets, goldenDir, listFiles, readFile, writeFile, type WalSuiteFactory } from './support.js';
+import {
+  copyIntoFs,
+  copyWithinFs,
+  fill,
+  goldenDatasets,
+  goldenDir,
+  listFiles,
+  readFile,
+  writeFile,
+  type WalSuiteFactory,
+} from './support.js';
 
 interface Snap {
   index: number;
@@ -31,7 +41,11 @@ interface Expected {
 
 type Op =
   | { op: 'create'; metadataHex: string | null }
-  | { op: 'save'; hardState: { term: number; vote: number; commit: number }; entries: { index: number; term: number; type: number; len: number; seed?: string; nil?: boolean }[] }
+  | {
+      op: 'save';
+      hardState: { term: number; vote: number; commit: number };
+      entries: { index: number; term: number; type: number; len: number; seed?: string; nil?: boolean }[];
+    }
   | { op: 'saveSnapshot'; index: number; term: number }
   | { op: 'releaseLockTo'; index: number }
   | { op: 'purge'; max: number; removed: string[] }
@@ -156,12 +170,16 @@ export function goldenSuite(factory: WalSuiteFactory): void {
               const copy = joinPath(root, `copy-${snap.index}-${snap.term}`);
               await copyWithinFs(fs, dir, copy);
               const want = walnutWriteExpectation(read, write);
-              expect(await dumpText(fs, copy, snap, true), `${tag} write${want === write ? '' : ' (deviation §8: etcd gave error null)'}`).toBe(json(want));
+              expect(
+                await dumpText(fs, copy, snap, true),
+                `${tag} write${want === write ? '' : ' (deviation §8: etcd gave error null)'}`,
+              ).toBe(json(want));
               await fs.remove(copy, { recursive: true });
               expect(await verifyError(fs, dir, snap), `${tag} verify`).toBe(verify.error);
             };
             await checkAt(expected.snap, expected.read, expected.write, expected.verify, `at ${expected.snap.index}:${expected.snap.term}`);
-            for (const at of expected.alsoAt ?? []) await checkAt(at.snap, at.read, at.write, at.verify, `alsoAt ${at.snap.index}:${at.snap.term}`);
+            for (const at of expected.alsoAt ?? [])
+              await checkAt(at.snap, at.read, at.write, at.verify, `alsoAt ${at.snap.index}:${at.snap.term}`);
 
             let vse: { snapshots: Snap[]; error: string | null };
             try {
@@ -184,7 +202,9 @@ export function goldenSuite(factory: WalSuiteFactory): void {
             expect(await Wal.repair(fs, dir)).toBe(expected.repair.ok);
             expect(await listFiles(fs, dir)).toEqual(expected.repair.files);
             expect(await dumpText(fs, dir, expected.snap, false)).toBe(json(expected.repair.read));
-            expect(await dumpText(fs, dir, expected.snap, true)).toBe(json(walnutWriteExpectation(expected.repair.read, expected.repair.write)));
+            expect(await dumpText(fs, dir, expected.snap, true)).toBe(
+              json(walnutWriteExpectation(expected.repair.read, expected.repair.write)),
+            );
           }),
         );
       });

@@ -89,7 +89,13 @@ function checkEntryType(t: number): void {
 export function entrySize(e: Entry): number {
   const d = e.data;
   return (
-    1 + varint32Size(e.type) + 1 + varint64Size(e.term) + 1 + varint64Size(e.index) + (d === undefined ? 0 : 1 + varint32Size(d.length) + d.length)
+    1 +
+    varint32Size(e.type) +
+    1 +
+    varint64Size(e.term) +
+    1 +
+    varint64Size(e.index) +
+    (d === undefined ? 0 : 1 + varint32Size(d.length) + d.length)
   );
 }
 
@@ -204,7 +210,12 @@ export function encodeSnapshot(s: Snapshot): Uint8Array {
   const msg: walpb.ISnapshot = { index: toLong(s.index), term: toLong(s.term) };
   if (s.confState) {
     const cs = s.confState;
-    for (const [name, list] of Object.entries({ voters: cs.voters, learners: cs.learners, votersOutgoing: cs.votersOutgoing, learnersNext: cs.learnersNext })) {
+    for (const [name, list] of Object.entries({
+      voters: cs.voters,
+      learners: cs.learners,
+      votersOutgoing: cs.votersOutgoing,
+      learnersNext: cs.learnersNext,
+    })) {
       for (const v of list) checkUint64(`confState.${name}`, v);
     }
     msg.conf_state = {
@@ -226,7 +237,10 @@ export function decodeSnapshot(buf: Uint8Array): Snapshot {
   } catch (e) {
     throw new WireError(`walpb.Snapshot: ${(e as Error).message}`, /index out of range/.test((e as Error).message));
   }
-  const snap: { index: bigint; term: bigint; confState?: ConfState } = { index: fromLong(m.index as unknown as LongBits), term: fromLong(m.term as unknown as LongBits) };
+  const snap: { index: bigint; term: bigint; confState?: ConfState } = {
+    index: fromLong(m.index as unknown as LongBits),
+    term: fromLong(m.term as unknown as LongBits),
+  };
   if (m.conf_state) {
     const c = m.conf_state as raftpb.ConfState;
     snap.confState = {
