@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { EMPTY_HARD_STATE, Wal, WalError, basenamePath, formatSegmentName, joinPath, type Entry } from '@walnut/wal-core';
 import type { WalSuiteFactory } from './support.js';
-import { HookedFileSystem, REC, ascii, concat, expectWalError, fastBytes, fsFailure, readFile, scanSegments, segmentNames, sleep, withFixture, type HookEvent } from './wal-test-kit.js';
+import { HookedFileSystem, REC, ascii, concat, expectWalError, fastBytes, fsFailure, readFile, scanSegments, segmentNames, sleep, withFixture } from './wal-test-kit.js';
 
 const SEG = 1024 * 1024;
 const ZERO = { index: 0n, term: 0n };
@@ -152,6 +152,85 @@ export function apiContractTests(factory: WalSuiteFactory): void {
     );
 
     it(
+      'segment names at the uint64 limit: a cut after an entry at index 2^64-1 never writes an unparsable name (etcd: index wraps to 0, 0000000000000002-0000000000000000.wal)',
+      withFixture(factory, async ({ fs, dir }) => {
+        const w = await Wal.create(fs, dir, undefined, { segmentSizeBytes: 1 });
+        try {
+          await w.saveSnapshot({ index: U64_MAX - 2n, term: 1n });
+          await w.save({ term: 1n, vote: 1n, commit: U64_MAX - 2n }, [ent(U64_MAX - 1n, 1)]);
+          expect(await segmentNames(fs, dir)).toEqual([formatSegmentName(0n, 0n), formatSegmentName(1n, U64_MAX)]);
+          // The next cut's name index is enti + 1 = 2^64: Go's uint64 arithmetic makes it 0.
+          let rejected: unknown;
+          await w.save(EMPTY_HARD_STATE, [ent(U64_MAX, 1)]).catch((e: unknown) => (rejected = e));
+          const names = (await fs.readdir(dir)).filter((n) => n.endsWith('.wal'));
+          for (const n of names) expect(n, 'every segment name parses back').toMatch(/^[0-9a-f]{16}-[0-9a-f]{16}\.wal$/);
+          if (rejected === undefined) {
+            expect(names.sort()).toEqual([formatSegmentName(0n, 0n), formatSegmentName(1n, U64_MAX), formatSegmentName(2n, 0n)]);
+          } else {
+            // Refusing is acceptable too, as a typed error that leaves the WAL as it was.
+            expect(rejected).toBeInstanceOf(WalError);
+            expect(names.sort()).toEqual([formatSegmentName(0n, 0n), formatSegmentName(1n, U64_MAX)]);
+          }
+        } finally {
+          await w.close().catch(() => {});
+        }
+      }),
+    );
+
+    it(
+      'write mode after "snapshot not found" (walnut §8): readAll reports WAL_SNAPSHOT_NOT_FOUND with the data read, and the WAL refuses appends',
+      withFixture(factory, async ({ fs, dir }) => {
+        const w = await Wal.create(fs, dir, undefined, { segmentSizeBytes: SEG });
+        await w.save({ term: 1n, vote: 1n, commit: 1n }, [ent(1, 1), ent(2, 1)]);
+        await w.close();
+        const o = await Wal.open(fs, dir, { index: 1n, term: 1n });
+        const e = await expectWalError(o.readAll(), 'WAL_SNAPSHOT_NOT_FOUND', 'wal: snapshot not found');
+        expect((e as unknown as { partial: { entries: Entry[] } }).partial.entries.map((x) => x.index)).toEqual([2n]);
+        await expectWalError(o.save({ term: 1n, vote: 1n, commit: 2n }, [ent(3, 1)]), 'WAL_NOT_WRITABLE');
+        await o.close();
+        const r = await Wal.openForRead(fs, dir, { index: 1n, term: 2n });
+        await expectWalError(r.readAll(), 'WAL_SNAPSHOT_NOT_FOUND');
+        await r.close();
+        await expectWalError(Wal.verify(fs, dir, { index: 1n, term: 1n }), 'WAL_SNAPSHOT_NOT_FOUND', 'wal: snapshot not found');
+      }),
+    );
+
+    it(
+      'a missing directory is a typed ENOENT for open, openForRead, verify and validSnapshotEntries; repair returns false',
+      withFixture(factory, async ({ fs, dir }) => {
+        const missing = joinPath(dir, 'nope');
+        await expectWalError(Wal.open(fs, missing, ZERO), 'ENOENT');
+        await expectWalError(Wal.openForRead(fs, missing, ZERO), 'ENOENT');
+        await expectWalError(Wal.verify(fs, missing, ZERO), 'ENOENT');
+        await expectWalError(Wal.validSnapshotEntries(fs, missing), 'ENOENT');
+        expect(await Wal.repair(fs, missing)).toBe(false);
+      }),
+    );
+
+    it(
+      'a failing write (EIO) poisons the WAL: the save rejects with it, later writes with WAL_FAILED; a reopen reads what was durable',
+      withFixture(factory, async ({ fs: base, dir }) => {
+        let failing = false;
+        const fs = new HookedFileSystem(base, {
+          before: (op, path) => {
+            if (failing && op === 'write') throw fsFailure('EIO', 'write', path);
+          },
+        });
+        const w = await Wal.create(fs, dir, undefined, { segmentSizeBytes: SEG });
+        await w.save({ term: 1n, vote: 1n, commit: 0n }, [ent(1, 1)]);
+        failing = true;
+        await expectWalError(w.save({ term: 1n, vote: 1n, commit: 1n }, [ent(2, 1)]), 'EIO', 'input/output error');
+        failing = false;
+        await expectWalError(w.save({ term: 1n, vote: 1n, commit: 1n }, [ent(2, 1)]), 'WAL_FAILED');
+        await w.close();
+        const r = await Wal.open(fs, dir, ZERO);
+        expect((await r.readAll()).entries.map((x) => x.index)).toEqual([1n]);
+        await r.save({ term: 1n, vote: 1n, commit: 1n }, [ent(2, 1)]);
+        await r.close();
+      }),
+    );
+
+    it(
       'calls not awaited take effect in call order (save, snapshot, overwrite, commit-only save, sync, release, close; a save after close is WAL_CLOSED)',
       withFixture(factory, async ({ fs, dir }) => {
         const w = await Wal.create(fs, dir, ascii('order'), { segmentSizeBytes: SEG });
@@ -198,62 +277,76 @@ export function apiContractTests(factory: WalSuiteFactory): void {
       }),
     );
 
-    it(
-      'group commit: 64 concurrent saves share datasyncs, and none resolves before a datasync of the tail that started after its bytes were written',
-      withFixture(factory, async ({ fs: base, dir }) => {
-        const tailName = formatSegmentName(0n, 0n);
-        // A slow datasync, so that later saves arrive while one is in flight.
-        const fs = new HookedFileSystem(base, {
-          before: async (op) => {
-            if (op === 'datasync') await sleep(4);
-          },
-        });
-        fs.captureWrites = true;
-        const w = await Wal.create(fs, dir, undefined, { segmentSizeBytes: SEG });
-        const from = fs.events.length;
-        const marker = (i: number) => ascii(`#GC${String(i).padStart(4, '0')}#`);
-        const resolvedAt: number[] = [];
-        const saves: Promise<void>[] = [];
-        for (let wave = 0; wave < 4; wave++) {
-          for (let k = 0; k < 16; k++) {
-            const i = wave * 16 + k;
-            const data = concat([marker(i), fastBytes(i + 1, 40 + i)]);
-            saves.push(
-              w.save({ term: 1n, vote: 1n, commit: BigInt(i) }, [ent(i + 1, 1, data)]).then(() => {
-                resolvedAt[i] = fs.mark(`save ${i} resolved`);
-              }),
-            );
+    for (const [segmentSize, what] of [
+      [SEG, 'no cut'],
+      [4096, 'cuts in between'],
+    ] as const) {
+      it(
+        `group commit (${what}): 64 concurrent saves share datasyncs, and none resolves before a datasync of its segment that started after its bytes were written`,
+        withFixture(factory, async ({ fs: base, dir }) => {
+          // A slow datasync, so that later saves arrive while one is in flight.
+          const fs = new HookedFileSystem(base, {
+            before: async (op) => {
+              if (op === 'datasync') await sleep(4);
+            },
+          });
+          fs.captureWrites = true;
+          const w = await Wal.create(fs, dir, undefined, { segmentSizeBytes: segmentSize });
+          const from = fs.events.length;
+          const marker = (i: number) => ascii(`#GC${String(i).padStart(4, '0')}#`);
+          const resolvedAt: number[] = [];
+          const saves: Promise<void>[] = [];
+          for (let wave = 0; wave < 4; wave++) {
+            for (let k = 0; k < 16; k++) {
+              const i = wave * 16 + k;
+              const data = concat([marker(i), fastBytes(i + 1, 40 + 5 * i)]);
+              saves.push(
+                w.save({ term: 1n, vote: 1n, commit: BigInt(i) }, [ent(i + 1, 1, data)]).then(() => {
+                  resolvedAt[i] = fs.mark(`save ${i} resolved`);
+                }),
+              );
+            }
+            // Without cuts the next wave comes while a datasync may be in flight; with cuts it waits for this
+            // wave's first save, so that the data handed to the file system has grown past the segment size.
+            if (segmentSize === SEG) await sleep(1);
+            else await saves[wave * 16];
           }
-          await sleep(1);
-        }
-        await Promise.all(saves);
-        await w.close();
+          await Promise.all(saves);
+          const lastResolved = Math.max(...resolvedAt);
+          await w.close();
 
-        const events = fs.events.slice(from);
-        const onTail = (e: HookEvent) => basenamePath(e.path) === tailName;
-        const syncs: { start: number; end: number }[] = [];
-        for (const e of events) {
-          if (e.op === 'datasync' && onTail(e) && e.phase === 'start') syncs.push({ start: e.seq, end: -1 });
-          if (e.op === 'datasync' && onTail(e) && e.phase === 'end') syncs[syncs.length - 1]!.end = e.seq;
-        }
-        const beforeClose = syncs.filter((s) => s.end >= 0 && s.end < Math.max(...resolvedAt));
-        expect(beforeClose.length).toBeGreaterThanOrEqual(1);
-        expect(beforeClose.length).toBeLessThanOrEqual(16);
+          const events = fs.events.slice(from);
+          const syncs: { file: string; start: number; end: number }[] = [];
+          for (const e of events) {
+            if (e.op !== 'datasync') continue;
+            const file = basenamePath(e.path);
+            if (e.phase === 'start') syncs.push({ file, start: e.seq, end: -1 });
+            else if (e.phase === 'end') syncs.filter((s) => s.file === file && s.end < 0).at(-1)!.end = e.seq;
+          }
+          const beforeLast = syncs.filter((s) => s.end >= 0 && s.end < lastResolved);
+          expect(beforeLast.length).toBeGreaterThanOrEqual(1);
+          if (segmentSize === SEG) expect(beforeLast.length, 'datasyncs for 64 saves').toBeLessThanOrEqual(16);
 
-        const file = await readFile(base, joinPath(dir, tailName));
-        const writes = events.filter((e) => e.op === 'write' && e.phase === 'end' && onTail(e));
-        for (let i = 0; i < 64; i++) {
-          const at = indexOf(file, marker(i));
-          expect(at, `marker ${i} on disk`).toBeGreaterThan(0);
-          // The last write that handed any byte of the marker to the file system.
-          const covering = writes.filter((e) => e.position! < at + 8 && e.position! + e.length! > at);
-          expect(covering.length, `write of save ${i}`).toBeGreaterThan(0);
-          const written = Math.max(...covering.map((e) => e.seq));
-          const durable = syncs.some((s) => s.start > written && s.end >= 0 && s.end < resolvedAt[i]!);
-          expect(durable, `save ${i} (written at event ${written}, resolved at ${resolvedAt[i]}) resolved before a datasync that started after its write`).toBe(true);
-        }
-      }),
-    );
+          const files = new Map<string, Uint8Array>();
+          for (const name of await segmentNames(base, dir)) files.set(name, await readFile(base, joinPath(dir, name)));
+          if (segmentSize !== SEG) expect(files.size, 'segments').toBeGreaterThan(1);
+          for (let i = 0; i < 64; i++) {
+            const holders = [...files].filter(([, b]) => indexOf(b, marker(i)) > 0);
+            expect(holders.length, `marker ${i} is in exactly one segment`).toBe(1);
+            const [name, bytes] = holders[0]!;
+            const at = indexOf(bytes, marker(i));
+            // The last write that handed any byte of the marker to the file system.
+            const covering = events.filter(
+              (e) => e.op === 'write' && e.phase === 'end' && basenamePath(e.path) === name && e.position! < at + 8 && e.position! + e.length! > at,
+            );
+            expect(covering.length, `write of save ${i}`).toBeGreaterThan(0);
+            const written = Math.max(...covering.map((e) => e.seq));
+            const durable = syncs.some((s) => s.file === name && s.start > written && s.end >= 0 && s.end < resolvedAt[i]!);
+            expect(durable, `save ${i} (in ${name}, written at event ${written}, resolved at ${resolvedAt[i]}) resolved after a datasync that started after its write`).toBe(true);
+          }
+        }),
+      );
+    }
 
     it(
       'a failing datasync (EIO) rejects the pending saves; later writes fail with WAL_FAILED until the WAL is reopened',
