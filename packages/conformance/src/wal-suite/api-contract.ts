@@ -7,7 +7,20 @@
 import { describe, expect, it } from 'vitest';
 import { EMPTY_HARD_STATE, Wal, WalError, basenamePath, formatSegmentName, joinPath, type Entry } from '@walnut/wal-core';
 import type { WalSuiteFactory } from './support.js';
-import { HookedFileSystem, REC, ascii, concat, expectWalError, fastBytes, fsFailure, readFile, scanSegments, segmentNames, sleep, withFixture } from './wal-test-kit.js';
+import {
+  HookedFileSystem,
+  REC,
+  ascii,
+  concat,
+  expectWalError,
+  fastBytes,
+  fsFailure,
+  readFile,
+  scanSegments,
+  segmentNames,
+  sleep,
+  withFixture,
+} from './wal-test-kit.js';
 
 const SEG = 1024 * 1024;
 const ZERO = { index: 0n, term: 0n };
@@ -104,10 +117,21 @@ export function apiContractTests(factory: WalSuiteFactory): void {
     it(
       'uint64 values above 2^53 round-trip exactly: vote 10351854194737052131, indexes and terms near 2^64-1, ConfState ids',
       withFixture(factory, async ({ fs, dir }) => {
-        const confState = { voters: [BIG_VOTE, U64_MAX], learners: [(1n << 53n) + 1n], votersOutgoing: [1n << 63n], learnersNext: [U64_MAX - 1n], autoLeave: true };
+        const confState = {
+          voters: [BIG_VOTE, U64_MAX],
+          learners: [(1n << 53n) + 1n],
+          votersOutgoing: [1n << 63n],
+          learnersNext: [U64_MAX - 1n],
+          autoLeave: true,
+        };
         const snap = { index: U64_MAX - 5n, term: U64_MAX - 1n, confState };
         const state = { term: U64_MAX, vote: BIG_VOTE, commit: U64_MAX - 5n };
-        const ents = [ent(U64_MAX - 4n, U64_MAX - 1n), ent(U64_MAX - 3n, U64_MAX - 1n, ascii('x')), ent(U64_MAX - 2n, U64_MAX), ent(U64_MAX - 1n, U64_MAX, new Uint8Array(0))];
+        const ents = [
+          ent(U64_MAX - 4n, U64_MAX - 1n),
+          ent(U64_MAX - 3n, U64_MAX - 1n, ascii('x')),
+          ent(U64_MAX - 2n, U64_MAX),
+          ent(U64_MAX - 1n, U64_MAX, new Uint8Array(0)),
+        ];
         const w = await Wal.create(fs, dir, undefined, { segmentSizeBytes: SEG });
         await w.saveSnapshot(snap);
         await w.save(state, ents);
@@ -136,9 +160,16 @@ export function apiContractTests(factory: WalSuiteFactory): void {
         await w.saveSnapshot({ index: base, term: 7n });
         await w.save({ term: 7n, vote: BIG_VOTE, commit: base }, [ent(base + 1n, 7n), ent(base + 2n, 7n)]);
         await w.saveSnapshot({ index: base + 2n, term: 7n });
-        await w.save(EMPTY_HARD_STATE, Array.from({ length: 6 }, (_, i) => ent(base + 3n + BigInt(i), 7n)));
+        await w.save(
+          EMPTY_HARD_STATE,
+          Array.from({ length: 6 }, (_, i) => ent(base + 3n + BigInt(i), 7n)),
+        );
         await w.close();
-        expect(await segmentNames(fs, dir)).toEqual([formatSegmentName(0n, 0n), formatSegmentName(1n, base + 3n), formatSegmentName(2n, U64_MAX - 1n)]);
+        expect(await segmentNames(fs, dir)).toEqual([
+          formatSegmentName(0n, 0n),
+          formatSegmentName(1n, base + 3n),
+          formatSegmentName(2n, U64_MAX - 1n),
+        ]);
         const r = await Wal.open(fs, dir, { index: base + 2n, term: 7n }, { segmentSizeBytes: 1 });
         const got = await r.readAll();
         expect(got.entries.map((e) => e.index)).toEqual(Array.from({ length: 6 }, (_, i) => base + 3n + BigInt(i)));
@@ -337,12 +368,20 @@ export function apiContractTests(factory: WalSuiteFactory): void {
             const at = indexOf(bytes, marker(i));
             // The last write that handed any byte of the marker to the file system.
             const covering = events.filter(
-              (e) => e.op === 'write' && e.phase === 'end' && basenamePath(e.path) === name && e.position! < at + 8 && e.position! + e.length! > at,
+              (e) =>
+                e.op === 'write' &&
+                e.phase === 'end' &&
+                basenamePath(e.path) === name &&
+                e.position! < at + 8 &&
+                e.position! + e.length! > at,
             );
             expect(covering.length, `write of save ${i}`).toBeGreaterThan(0);
             const written = Math.max(...covering.map((e) => e.seq));
             const durable = syncs.some((s) => s.file === name && s.start > written && s.end >= 0 && s.end < resolvedAt[i]!);
-            expect(durable, `save ${i} (in ${name}, written at event ${written}, resolved at ${resolvedAt[i]}) resolved after a datasync that started after its write`).toBe(true);
+            expect(
+              durable,
+              `save ${i} (in ${name}, written at event ${written}, resolved at ${resolvedAt[i]}) resolved after a datasync that started after its write`,
+            ).toBe(true);
           }
         }),
       );

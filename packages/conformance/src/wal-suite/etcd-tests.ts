@@ -199,7 +199,11 @@ function creationTests(factory: WalSuiteFactory): void {
       });
       // A fixed wall clock: Go's layout 20060102.150405.999999 drops trailing zeros of the fraction.
       const clock = { now: () => performance.now(), wallTime: () => new Date(2024, 0, 2, 3, 4, 5, 120) };
-      const err = await expectWalError(Wal.create(fs, wdir, new Uint8Array(0), { clock, segmentSizeBytes: 4096 }), 'EIO', 'input/output error');
+      const err = await expectWalError(
+        Wal.create(fs, wdir, new Uint8Array(0), { clock, segmentSizeBytes: 4096 }),
+        'EIO',
+        'input/output error',
+      );
       expect(err.message).toContain(dir);
       expect(await base.readdir(dir)).toEqual(['wal.broken.20240102.030405.12']);
       const broken = joinPath(dir, 'wal.broken.20240102.030405.12');
@@ -298,10 +302,34 @@ function openingTests(factory: WalSuiteFactory): void {
     'TestSearchIndex: the start segment is the last one whose index ≤ the snapshot index, searching backwards',
     withFixture(factory, async ({ fs, dir }) => {
       const cases: { names: [bigint, bigint][]; index: bigint; from: number }[] = [
-        { names: [[0n, 0n], [1n, 0x1000n], [2n, 0x2000n]], index: 0x1000n, from: 1 },
+        {
+          names: [
+            [0n, 0n],
+            [1n, 0x1000n],
+            [2n, 0x2000n],
+          ],
+          index: 0x1000n,
+          from: 1,
+        },
         // Names need not be monotonic in index.
-        { names: [[1n, 0x4000n], [2n, 0x3000n], [3n, 0x5000n]], index: 0x4000n, from: 1 },
-        { names: [[1n, 0x2000n], [2n, 0x3000n], [3n, 0x5000n]], index: 0x1000n, from: -1 },
+        {
+          names: [
+            [1n, 0x4000n],
+            [2n, 0x3000n],
+            [3n, 0x5000n],
+          ],
+          index: 0x4000n,
+          from: 1,
+        },
+        {
+          names: [
+            [1n, 0x2000n],
+            [2n, 0x3000n],
+            [3n, 0x5000n],
+          ],
+          index: 0x1000n,
+          from: -1,
+        },
       ];
       for (const [i, c] of cases.entries()) {
         const d = joinPath(dir, `case${i}`);
@@ -309,7 +337,11 @@ function openingTests(factory: WalSuiteFactory): void {
         const names = c.names.map(([s, x]) => seg(s, x));
         for (const n of names) await writeFile(fs, joinPath(d, n), new Uint8Array(0));
         if (c.from < 0) {
-          const e = await expectWalError(Wal.open(fs, d, { index: c.index, term: 0n }), 'WAL_SNAPSHOT_INDEX_NOT_COVERED', 'wal: file not found');
+          const e = await expectWalError(
+            Wal.open(fs, d, { index: c.index, term: 0n }),
+            'WAL_SNAPSHOT_INDEX_NOT_COVERED',
+            'wal: file not found',
+          );
           expect(e.message).toContain(`'${c.index}'`);
           continue;
         }
@@ -323,7 +355,13 @@ function openingTests(factory: WalSuiteFactory): void {
   it('TestScanWalName: canonical names parse; a name without index or not ending in .wal does not (lenient like Go, strict on request)', () => {
     expect(parseSegmentName('0000000000000000-0000000000000000.wal')).toMatchObject({ seq: 0n, index: 0n });
     expect(parseSegmentName('00000000000000ff-ffffffffffffffff.wal')).toMatchObject({ seq: 0xffn, index: (1n << 64n) - 1n });
-    for (const bad of ['0000000000000000.wal', '0000000000000000-0000000000000000.snap', '00000000000000000-0.wal', '0-00000000000000000.wal', 'g-0.wal']) {
+    for (const bad of [
+      '0000000000000000.wal',
+      '0000000000000000-0000000000000000.snap',
+      '00000000000000000-0.wal',
+      '0-00000000000000000.wal',
+      'g-0.wal',
+    ]) {
       expect(tryParseSegmentName(bad), bad).toBeUndefined();
       let err: unknown;
       try {
@@ -854,7 +892,11 @@ function recordTests(factory: WalSuiteFactory): void {
       expect(Buffer.from(records[0]!.data!).toString()).toBe('Hello world!');
 
       // In a WAL: ReadAll and Verify fail with "unexpected block type"; ValidSnapshotEntries skips it.
-      const fb = new FrameBuilder().add(REC.Crc, undefined).add(REC.Metadata, undefined).add(REC.Snapshot, snapshotBytes(0n, 0n)).add(0xabcd, d);
+      const fb = new FrameBuilder()
+        .add(REC.Crc, undefined)
+        .add(REC.Metadata, undefined)
+        .add(REC.Snapshot, snapshotBytes(0n, 0n))
+        .add(0xabcd, d);
       const wdir = joinPath(dir, 'wal');
       await fs.mkdir(wdir);
       await writeFile(fs, joinPath(wdir, seg(0n, 0n)), fb.bytes());
@@ -1093,4 +1135,3 @@ function lockTests(factory: WalSuiteFactory): void {
     30_000,
   );
 }
-

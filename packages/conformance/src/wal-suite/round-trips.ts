@@ -261,7 +261,11 @@ class RoundTrip {
   }
 
   /** Compares a readAll result with the model. */
-  async check(got: { metadata: Uint8Array | undefined; hardState: HardState; entries: Entry[] }, snap: Snapshot, how: string): Promise<void> {
+  async check(
+    got: { metadata: Uint8Array | undefined; hardState: HardState; entries: Entry[] },
+    snap: Snapshot,
+    how: string,
+  ): Promise<void> {
     const want = await this.expected(snap);
     const at = `${this.tag}, ${how} at snapshot ${snap.index}/${snap.term}`;
     expect(want.entries, `${at}: the model predicts no gap`).not.toBe('gap');
@@ -338,7 +342,10 @@ class RoundTrip {
     ).toEqual(this.snapshots.filter((s) => s.index <= last.commit).map((s) => `${s.index}/${s.term}`));
     const withConf = valid.filter((s) => s.index > 0n);
     const savedConf = this.snapshots.filter((s) => s.index > 0n && s.index <= last.commit);
-    expect(withConf.map((s) => s.confState), `${this.tag}: ConfStates`).toEqual(savedConf.map((s) => s.confState));
+    expect(
+      withConf.map((s) => s.confState),
+      `${this.tag}: ConfStates`,
+    ).toEqual(savedConf.map((s) => s.confState));
   }
 
   async run(): Promise<void> {

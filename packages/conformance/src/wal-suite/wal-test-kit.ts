@@ -118,7 +118,12 @@ export class HookedFileSystem implements FileSystem {
   }
 
   /** Runs `fn` as operation `op` on `path`: hook, log start/end/error. */
-  async run<T>(op: HookedOp, path: string, extra: { to?: string; size?: number; position?: number; length?: number; data?: Uint8Array }, fn: () => Promise<T>): Promise<T> {
+  async run<T>(
+    op: HookedOp,
+    path: string,
+    extra: { to?: string; size?: number; position?: number; length?: number; data?: Uint8Array },
+    fn: () => Promise<T>,
+  ): Promise<T> {
     await this.hooks.before?.(op, path, extra);
     const log = this.logged.has(op);
     if (log) this.push(op, 'start', path, extra);
@@ -132,7 +137,12 @@ export class HookedFileSystem implements FileSystem {
     }
   }
 
-  private push(op: HookedOp, phase: HookEvent['phase'], path: string, extra: { position?: number; length?: number; data?: Uint8Array }): void {
+  private push(
+    op: HookedOp,
+    phase: HookEvent['phase'],
+    path: string,
+    extra: { position?: number; length?: number; data?: Uint8Array },
+  ): void {
     const ev: HookEvent = { seq: this.events.length, op, phase, path };
     if (extra.position !== undefined) Object.assign(ev, { position: extra.position, length: extra.length });
     if (extra.data !== undefined && phase === 'end') Object.assign(ev, { data: extra.data });
@@ -177,7 +187,9 @@ class HookedFileHandle implements FileHandle {
   write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
     // The caller may reuse its buffer after the write: copy what was written before it returns.
     const data = this.fs.captureWrites ? buffer.slice(offset, offset + length) : undefined;
-    return this.fs.run('write', this.h.path, { position, length, ...(data ? { data } : {}) }, () => this.h.write(buffer, offset, length, position));
+    return this.fs.run('write', this.h.path, { position, length, ...(data ? { data } : {}) }, () =>
+      this.h.write(buffer, offset, length, position),
+    );
   }
   size(): Promise<number> {
     return this.fs.run('size', this.h.path, {}, () => this.h.size());
@@ -423,7 +435,11 @@ export function fastBytes(seed: bigint | number, n: number): Uint8Array {
 }
 
 /** Asserts that `promise` rejects with a WalError of `code` (and `etcdMessage`, if given); returns it. */
-export async function expectWalError<E extends WalError = WalError>(promise: Promise<unknown>, code: string, etcdMessage?: string | RegExp): Promise<E> {
+export async function expectWalError<E extends WalError = WalError>(
+  promise: Promise<unknown>,
+  code: string,
+  etcdMessage?: string | RegExp,
+): Promise<E> {
   let err: unknown;
   try {
     await promise;
