@@ -253,6 +253,23 @@ function creationTests(factory: WalSuiteFactory): void {
   );
 
   it(
+    'Create (etcd §2.2): a directory without *.wal files is replaced, whatever it holds; missing parents are made',
+    withFixture(factory, async ({ fs, dir }) => {
+      const wdir = joinPath(dir, 'wal');
+      await fs.mkdir(joinPath(wdir, 'sub'), { recursive: true });
+      await writeFile(fs, joinPath(wdir, 'junk.txt'), ascii('junk'));
+      await writeFile(fs, joinPath(wdir, `${seg(0n, 0n)}.broken`), ascii('old backup'));
+      const w = await Wal.create(fs, wdir, undefined, { segmentSizeBytes: 4096 });
+      await w.close();
+      expect(await fs.readdir(wdir)).toEqual([seg(0n, 0n)]);
+      const deep = joinPath(dir, 'a', 'b', 'wal');
+      const w2 = await Wal.create(fs, deep, undefined, { segmentSizeBytes: 4096 });
+      await w2.close();
+      expect(await fs.readdir(deep)).toEqual([seg(0n, 0n)]);
+    }),
+  );
+
+  it(
     'TestRestartCreateWal: a leftover <dir>.tmp with a junk file is replaced by create',
     withFixture(factory, async ({ fs, dir }) => {
       const wdir = joinPath(dir, 'wal');
@@ -261,6 +278,7 @@ function creationTests(factory: WalSuiteFactory): void {
       const w = await Wal.create(fs, wdir, ascii('abc'), { segmentSizeBytes: 4096 });
       await w.close();
       expect(await fs.readdir(dir)).toEqual(['wal']);
+      expect(await fs.readdir(wdir)).toEqual([seg(0n, 0n)]);
       const r = await Wal.openForRead(fs, wdir, ZERO);
       const { metadata } = await r.readAll();
       await r.close();
@@ -290,6 +308,8 @@ function openingTests(factory: WalSuiteFactory): void {
       expect(locked[locked.length - 1]).toBe(seg(2n, 10n));
       expect(parseSegmentName(locked[locked.length - 1]!).seq).toBe(2n);
       await w.close();
+      // Closing a WAL that was never read deletes the pipeline's temp file too.
+      expect((await fs.readdir(wdir)).sort()).toEqual([seg(0n, 0n), seg(2n, 10n)]);
 
       const empty = joinPath(dir, 'empty');
       await fs.mkdir(empty);
@@ -931,10 +951,15 @@ function repairTests(factory: WalSuiteFactory): void {
     await corrupt(last, await recordsEnd(fs, last));
     const damaged = await readFile(fs, last);
 
-    // The WAL is broken for writing (etcd: io.ErrUnexpectedEOF).
+    // The WAL is broken for writing (etcd: io.ErrUnexpectedEOF); the read-only paths accept the torn tail.
     w = await Wal.open(fs, dir, ZERO);
     await expectWalError(w.readAll(), 'WAL_UNEXPECTED_EOF', 'unexpected EOF');
     await w.close();
+    const ro = await Wal.openForRead(fs, dir, ZERO);
+    expect((await ro.readAll()).entries.length).toBe(expectedEnts);
+    await ro.close();
+    expect(await Wal.verify(fs, dir, ZERO)).toEqual(EMPTY_HARD_STATE);
+    expect((await Wal.validSnapshotEntries(fs, dir)).map((s) => s.index)).toEqual([0n]);
 
     expect(await Wal.repair(fs, dir)).toBe(true);
     const st = await fs.stat(`${last}.broken`);
@@ -950,6 +975,10 @@ function repairTests(factory: WalSuiteFactory): void {
     const got = await w.readAll();
     await w.close();
     expect(got.entries.map((e) => e.index)).toEqual(Array.from({ length: expectedEnts + 10 }, (_, i) => BigInt(i + 1)));
+    // A healthy WAL needs no repair: true, and no new backup.
+    await fs.remove(`${last}.broken`);
+    expect(await Wal.repair(fs, dir)).toBe(true);
+    expect((await fs.readdir(dir)).filter((n) => n.endsWith('.broken'))).toEqual([]);
   }
 
   it(
@@ -1050,6 +1079,43 @@ function pipelineTests(factory: WalSuiteFactory): void {
         await w.close();
       }
       expect((await fs.readdir(dir)).sort()).toEqual([seg(0n, 0n), seg(1n, 3n)]);
+    }),
+  );
+
+  it(
+    'TestFilePipeline (crash leftover): a stale 0.tmp from a crash in the middle of a cut, with a longer head, does not leave stale records in the new segment',
+    withFixture(factory, async ({ fs, dir }) => {
+      let w = await Wal.create(fs, dir, undefined, { segmentSizeBytes: 4096 });
+      await w.save(hs(1, 1, 1), [ent(1, 1)]);
+      await w.close();
+      // What a crash between the head sync and the rename of a cut leaves (etcd-wal-format.md §2.10 steps 7–8):
+      // a preallocated temp file holding CRC, metadata and the State of the handle that cut.
+      const head = new FrameBuilder();
+      head.crc = 0x12345678;
+      head.add(REC.Crc, undefined).add(REC.Metadata, undefined).add(REC.State, hex('08 01 10 01 18 01'));
+      const stale = new Uint8Array(4096);
+      stale.set(head.bytes());
+      await writeFile(fs, joinPath(dir, '0.tmp'), stale);
+
+      // After a restart the handle has no remembered HardState (§2.10 caveat), so its first cut writes a
+      // shorter head (CRC, metadata) into the reused temp file.
+      w = await Wal.open(fs, dir, ZERO, { segmentSizeBytes: 4096 });
+      await w.readAll();
+      await w.save(EMPTY_HARD_STATE, [ent(2, 1, new Uint8Array(5000))]);
+      await w.save(EMPTY_HARD_STATE, [ent(3, 1)]);
+      expect(w.lockedSegments.at(-1)).toBe(seg(1n, 4n));
+      await w.close();
+
+      // etcd reuses the temp file without truncating it, so the stale State frame follows the new head and the
+      // WAL no longer opens (a CRC mismatch that repair refuses). walnut must read it back.
+      const r = await Wal.open(fs, dir, ZERO, { segmentSizeBytes: 4096 });
+      try {
+        const got = await r.readAll();
+        expect(got.entries.map((e) => e.index)).toEqual([1n, 2n, 3n]);
+        expect(got.hardState).toEqual(hs(1, 1, 1));
+      } finally {
+        await r.close();
+      }
     }),
   );
 
