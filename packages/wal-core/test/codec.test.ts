@@ -58,7 +58,8 @@ function pbDecodeEntry(b: Uint8Array): Entry {
   const base = { index: fromLong(m.Index), term: fromLong(m.Term), type: m.Type as number };
   return own(m, 'Data') ? { ...base, data: new Uint8Array(m.Data) } : base;
 }
-const pbEncodeHardState = (s: HardState) => raftpb.HardState.encode({ term: toLong(s.term), vote: toLong(s.vote), commit: toLong(s.commit) }).finish();
+const pbEncodeHardState = (s: HardState) =>
+  raftpb.HardState.encode({ term: toLong(s.term), vote: toLong(s.vote), commit: toLong(s.commit) }).finish();
 function pbDecodeHardState(b: Uint8Array): HardState {
   const m = raftpb.HardState.decode(b);
   return { term: fromLong(m.term), vote: fromLong(m.vote), commit: fromLong(m.commit) };
@@ -72,7 +73,10 @@ const handDecodeRecord = (b: Uint8Array) => {
   return { typeRaw: r.typeRaw, crc: r.crc, data: r.data === undefined ? undefined : new Uint8Array(r.data) };
 };
 /** Normalizes a decoded entry for comparison (data copied out of any view). */
-const normEntry = (e: Entry) => (e.data === undefined ? { index: e.index, term: e.term, type: e.type } : { index: e.index, term: e.term, type: e.type, data: new Uint8Array(e.data) });
+const normEntry = (e: Entry) =>
+  e.data === undefined
+    ? { index: e.index, term: e.term, type: e.type }
+    : { index: e.index, term: e.term, type: e.type, data: new Uint8Array(e.data) };
 
 // ---------------------------------------------------------------------------------------------
 // Arbitraries
@@ -81,7 +85,22 @@ const normEntry = (e: Entry) => (e.data === undefined ? { index: e.index, term: 
 /** uint64 values, biased to the edges (0, 2^7, 2^32, 2^53, 2^63, 2^64-1 ...). */
 const u64 = fc.oneof(
   fc.bigInt({ min: 0n, max: U64_MAX }),
-  fc.constantFrom(0n, 1n, 127n, 128n, 16383n, 16384n, 2n ** 31n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 63n, U64_MAX - 1n, U64_MAX),
+  fc.constantFrom(
+    0n,
+    1n,
+    127n,
+    128n,
+    16383n,
+    16384n,
+    2n ** 31n,
+    2n ** 32n - 1n,
+    2n ** 32n,
+    2n ** 53n,
+    2n ** 53n + 1n,
+    2n ** 63n,
+    U64_MAX - 1n,
+    U64_MAX,
+  ),
   fc.bigInt({ min: 0n, max: 1000n }),
 );
 const entryType = fc.oneof(fc.constantFrom(0, 1, 2), fc.integer({ min: 0, max: 0x7fffffff }));
@@ -110,10 +129,17 @@ function messageArb(known: Record<number, FieldKind>) {
   const knownField = fc
     .tuple(fc.constantFrom(...knownNums), u64, fc.uint8Array({ maxLength: 40 }), fc.integer({ min: 0, max: 3 }))
     .map(([num, v, bytes, extra]) =>
-      known[num] === 'varint' ? concat(varint(num << 3), overlong(v, extra)) : concat(varint((num << 3) | 2), overlong(BigInt(bytes.length), extra), bytes),
+      known[num] === 'varint'
+        ? concat(varint(num << 3), overlong(v, extra))
+        : concat(varint((num << 3) | 2), overlong(BigInt(bytes.length), extra), bytes),
     );
   const unknownField = fc
-    .tuple(fc.integer({ min: 1, max: (1 << 29) - 1 }).filter((n) => !(n in known)), fc.constantFrom(0, 1, 2, 5), u64, fc.uint8Array({ maxLength: 20 }))
+    .tuple(
+      fc.integer({ min: 1, max: (1 << 29) - 1 }).filter((n) => !(n in known)),
+      fc.constantFrom(0, 1, 2, 5),
+      u64,
+      fc.uint8Array({ maxLength: 20 }),
+    )
     .map(([num, wt, v, bytes]) => {
       const key = varint((num << 3) | wt);
       if (wt === 0) return concat(key, varint(v));
@@ -121,7 +147,9 @@ function messageArb(known: Record<number, FieldKind>) {
       if (wt === 5) return concat(key, bytes.length >= 4 ? bytes.subarray(0, 4) : concat(bytes, new Uint8Array(4 - bytes.length)));
       return concat(key, varint(bytes.length), bytes);
     });
-  return fc.array(fc.oneof({ weight: 4, arbitrary: knownField }, { weight: 1, arbitrary: unknownField }), { maxLength: 8 }).map((fs) => concat(...fs));
+  return fc
+    .array(fc.oneof({ weight: 4, arbitrary: knownField }, { weight: 1, arbitrary: unknownField }), { maxLength: 8 })
+    .map((fs) => concat(...fs));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -219,7 +247,9 @@ function attempt<T>(f: () => T): Outcome<T> {
 /** Both throw, or both succeed with equal values. The hand decoder throws only WireError. */
 function expectAgreement<T>(hand: Outcome<T>, pb: Outcome<T>, input: Uint8Array): void {
   if (!hand.ok) expect(hand.error, `hand decoder threw a non-WireError for ${hex(input)}`).toBeInstanceOf(WireError);
-  expect(pb.ok, `hand decoder ${hand.ok ? 'accepted' : 'rejected'} ${hex(input)}, protobufjs ${pb.ok ? 'accepted' : 'rejected'} it`).toBe(hand.ok);
+  expect(pb.ok, `hand decoder ${hand.ok ? 'accepted' : 'rejected'} ${hex(input)}, protobufjs ${pb.ok ? 'accepted' : 'rejected'} it`).toBe(
+    hand.ok,
+  );
   if (hand.ok && pb.ok) expect(hand.value).toEqual(pb.value);
 }
 
@@ -257,7 +287,11 @@ describe('byte examples of etcd-wal-format.md', () => {
   });
 
   it('walpb.Snapshot{index 2, term 1, conf_state{voters [0x00ffca74]}} is the 13 bytes 08 02 10 01 1a 07 08 f4 94 ff 07 28 00', () => {
-    const snap = { index: 2n, term: 1n, confState: { voters: [0xffca74n], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } };
+    const snap = {
+      index: 2n,
+      term: 1n,
+      confState: { voters: [0xffca74n], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false },
+    };
     const b = encodeSnapshot(snap);
     expect(hex(b)).toBe('080210011a0708f494ff072800');
     expect(b.length).toBe(13);
@@ -304,7 +338,9 @@ describe('byte examples of etcd-wal-format.md', () => {
     expect(sn).toMatchObject({ type: 5, crc: 0x18206d80 });
     expect(hex(sn.data!)).toBe('08001000');
     // protobufjs writes the same record bytes.
-    expect(hex(walpb.Record.encode({ type: toLong(1n, false), crc: 0x741f6a05, data: utf8('somedata') }).finish())).toBe(hex(golden.subarray(0x18, 0x18 + 18)));
+    expect(hex(walpb.Record.encode({ type: toLong(1n, false), crc: 0x741f6a05, data: utf8('somedata') }).finish())).toBe(
+      hex(golden.subarray(0x18, 0x18 + 18)),
+    );
   });
 
   it("TestLastRecordLengthExceedFileEnd's entry record: 08 02 10 ba 8b dc 85 0f 1a 10 | entry(index 1, 'waldata1')", () => {
@@ -352,13 +388,21 @@ describe('field rules', () => {
       packed
         ? concat(bfield(1, concat(...voters.map((v) => varint(v)))), bfield(2, concat(varint(7n), varint(8n))), vfield(5, 1))
         : concat(...voters.map((v) => vfield(1, v)), vfield(2, 7n), vfield(2, 8n), vfield(5, 1));
-    const expected = { index: 9n, term: 4n, confState: { voters, learners: [7n, 8n], votersOutgoing: [], learnersNext: [], autoLeave: true } };
+    const expected = {
+      index: 9n,
+      term: 4n,
+      confState: { voters, learners: [7n, 8n], votersOutgoing: [], learnersNext: [], autoLeave: true },
+    };
     for (const packed of [false, true]) {
       const b = concat(vfield(1, 9n), vfield(2, 4n), bfield(3, cs(packed)));
       expect(decodeSnapshot(b), `packed=${packed}`).toEqual(expected);
     }
     // Mixed: some voters packed, some not, in one message.
-    const mixed = concat(vfield(1, 9n), vfield(2, 4n), bfield(3, concat(vfield(1, 1n), bfield(1, concat(varint(0xffca74n), varint(U64_MAX))), vfield(2, 7n), vfield(2, 8n), vfield(5, 1))));
+    const mixed = concat(
+      vfield(1, 9n),
+      vfield(2, 4n),
+      bfield(3, concat(vfield(1, 1n), bfield(1, concat(varint(0xffca74n), varint(U64_MAX))), vfield(2, 7n), vfield(2, 8n), vfield(5, 1))),
+    );
     expect(decodeSnapshot(mixed)).toEqual(expected);
     // The writer emits unpacked (proto2 default), auto_leave always.
     expect(hex(encodeSnapshot(expected))).toBe(hex(concat(vfield(1, 9n), vfield(2, 4n), bfield(3, cs(false)))));
@@ -390,7 +434,8 @@ describe('field rules', () => {
 
   it('fields in any order', () => {
     const fields = [vfield(1, 1), vfield(2, 5n), vfield(3, 6n), bfield(4, utf8('ab'))];
-    const perms = (xs: Uint8Array[]): Uint8Array[][] => (xs.length <= 1 ? [xs] : xs.flatMap((x, i) => perms([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p])));
+    const perms = (xs: Uint8Array[]): Uint8Array[][] =>
+      xs.length <= 1 ? [xs] : xs.flatMap((x, i) => perms([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
     for (const p of perms(fields)) {
       const b = concat(...p);
       expect(normEntry(decodeEntry(b))).toEqual({ index: 6n, term: 5n, type: 1, data: utf8('ab') });
@@ -403,7 +448,16 @@ describe('field rules', () => {
   });
 
   it('a repeated non-repeated field: the last value wins', () => {
-    const b = concat(vfield(2, 1n), vfield(3, 1n), bfield(4, utf8('first')), vfield(2, 9n), vfield(1, 1), vfield(1, 0), bfield(4, utf8('last')), vfield(3, 8n));
+    const b = concat(
+      vfield(2, 1n),
+      vfield(3, 1n),
+      bfield(4, utf8('first')),
+      vfield(2, 9n),
+      vfield(1, 1),
+      vfield(1, 0),
+      bfield(4, utf8('last')),
+      vfield(3, 8n),
+    );
     expect(normEntry(decodeEntry(b))).toEqual({ index: 8n, term: 9n, type: 0, data: utf8('last') });
     expect(pbDecodeEntry(b)).toEqual(normEntry(decodeEntry(b)));
     const hs = concat(vfield(1, 1n), vfield(1, 2n), vfield(2, 3n), vfield(3, 4n), vfield(2, 5n));
@@ -435,7 +489,7 @@ describe('field rules', () => {
     expect(() => encodeHardState({ term: 0n, vote: U64_MAX + 1n, commit: 0n })).toThrow(RangeError);
   });
 
-  it('Record.type is int64: negative and huge types decode as two\'s complement, like protobufjs', () => {
+  it("Record.type is int64: negative and huge types decode as two's complement, like protobufjs", () => {
     for (const t of [0n, 4n, 0xabcdn, 2n ** 31n, 2n ** 62n, -1n, -(2n ** 63n)]) {
       const b = concat(vfield(1, t), vfield(2, 5n));
       const r = decodeRecord(b, 0, b.length);
@@ -498,7 +552,9 @@ describe('varint writers and readers', () => {
     for (const v of edges) {
       const buf = new Uint8Array(12);
       const end = writeVarint64(buf, 1, v);
-      const pb = walpb.Snapshot.encode({ index: toLong(v) }).finish().subarray(1);
+      const pb = walpb.Snapshot.encode({ index: toLong(v) })
+        .finish()
+        .subarray(1);
       expect(hex(buf.subarray(1, end)), String(v)).toBe(hex(varint(v)));
       expect(hex(buf.subarray(1, end))).toBe(hex(pb));
       expect(varint64Size(v)).toBe(end - 1);
@@ -615,19 +671,33 @@ describe('properties: hand codec == protobufjs', () => {
   it('random snapshots: encodeSnapshot round-trips through decodeSnapshot', () => {
     const list = fc.array(u64, { maxLength: 5 });
     fc.assert(
-      fc.property(u64, u64, fc.option(fc.record({ voters: list, learners: list, votersOutgoing: list, learnersNext: list, autoLeave: fc.boolean() }), { nil: undefined }), (index, term, confState) => {
-        const snap = confState ? { index, term, confState } : { index, term };
-        expect(decodeSnapshot(encodeSnapshot(snap))).toEqual(snap);
-      }),
+      fc.property(
+        u64,
+        u64,
+        fc.option(fc.record({ voters: list, learners: list, votersOutgoing: list, learnersNext: list, autoLeave: fc.boolean() }), {
+          nil: undefined,
+        }),
+        (index, term, confState) => {
+          const snap = confState ? { index, term, confState } : { index, term };
+          expect(decodeSnapshot(encodeSnapshot(snap))).toEqual(snap);
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
-  const cases: Array<[string, Record<number, Scalar>, Record<number, FieldKind>, (b: Uint8Array) => unknown, (b: Uint8Array) => unknown]> = [
-    ['raftpb.Entry', ENTRY_SCHEMA, { 1: 'varint', 2: 'varint', 3: 'varint', 4: 'bytes' }, (b) => normEntry(decodeEntry(b)), pbDecodeEntry],
-    ['raftpb.HardState', HARD_STATE_SCHEMA, { 1: 'varint', 2: 'varint', 3: 'varint' }, decodeHardState, pbDecodeHardState],
-    ['walpb.Record', RECORD_SCHEMA, { 1: 'varint', 2: 'varint', 3: 'bytes' }, handDecodeRecord, pbDecodeRecord],
-  ];
+  const cases: Array<[string, Record<number, Scalar>, Record<number, FieldKind>, (b: Uint8Array) => unknown, (b: Uint8Array) => unknown]> =
+    [
+      [
+        'raftpb.Entry',
+        ENTRY_SCHEMA,
+        { 1: 'varint', 2: 'varint', 3: 'varint', 4: 'bytes' },
+        (b) => normEntry(decodeEntry(b)),
+        pbDecodeEntry,
+      ],
+      ['raftpb.HardState', HARD_STATE_SCHEMA, { 1: 'varint', 2: 'varint', 3: 'varint' }, decodeHardState, pbDecodeHardState],
+      ['walpb.Record', RECORD_SCHEMA, { 1: 'varint', 2: 'varint', 3: 'bytes' }, handDecodeRecord, pbDecodeRecord],
+    ];
 
   for (const [name, schema, known, hand, pb] of cases) {
     it(`${name}: structure-aware random messages (any order, repeats, over-long varints, unknown fields, truncation) decode alike`, () => {
@@ -637,7 +707,11 @@ describe('properties: hand codec == protobufjs', () => {
           const b = cut === undefined ? msg : msg.subarray(0, cut % (msg.length + 1));
           if (hasProtobufjsLeniency(b, schema)) return;
           compared++;
-          expectAgreement(attempt(() => hand(b)), attempt(() => pb(b)), b);
+          expectAgreement(
+            attempt(() => hand(b)),
+            attempt(() => pb(b)),
+            b,
+          );
         }),
         { numRuns: 2000 },
       );
@@ -654,7 +728,11 @@ describe('properties: hand codec == protobufjs', () => {
           if (hasProtobufjsLeniency(b, schema)) return;
           compared++;
           if (h.ok) succeeded++;
-          expectAgreement(h, attempt(() => pb(b)), b);
+          expectAgreement(
+            h,
+            attempt(() => pb(b)),
+            b,
+          );
         }),
         { numRuns: 3000 },
       );

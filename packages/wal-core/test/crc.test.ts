@@ -64,24 +64,29 @@ describe('CRC-32C', () => {
   it("TestLastRecordLengthExceedFileEnd's entry crc 0xF0B705BA continues from an empty metadata record", () => {
     // Records: CRC{0}, Metadata{nil} (crc 0), Snapshot{0,0}, then the entry: the chain covers the snapshot's data.
     const afterSnap = crc32cUpdate(0, unhex('08001000'));
-    const entry = unhex('0800100018012208') ;
+    const entry = unhex('0800100018012208');
     const c = crc32cUpdate(afterSnap, new Uint8Array([...entry, ...utf8('waldata1')]));
     expect(c).toBe(0xf0b705ba);
   });
 
   it('property: continuation over random splits — update(update(c, A), B) = update(c, A‖B)', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 400 }), fc.array(fc.nat(), { maxLength: 6 }), fc.integer({ min: 0, max: 0xffffffff }), (data, cuts, seed) => {
-        const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
-        let c = seed;
-        let prev = 0;
-        for (const p of [...points, data.length]) {
-          c = crc32cUpdate(c, data.subarray(prev, p));
-          prev = p;
-        }
-        expect(c).toBe(crc32cUpdate(seed, data));
-        expect(c).toBe(crc32cRef(seed, data));
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 400 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        fc.integer({ min: 0, max: 0xffffffff }),
+        (data, cuts, seed) => {
+          const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
+          let c = seed;
+          let prev = 0;
+          for (const p of [...points, data.length]) {
+            c = crc32cUpdate(c, data.subarray(prev, p));
+            prev = p;
+          }
+          expect(c).toBe(crc32cUpdate(seed, data));
+          expect(c).toBe(crc32cRef(seed, data));
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -169,3 +169,41 @@ describe("etcd's TestLastRecordLengthExceedFileEnd", () => {
     expect(Math.max(...reads)).toBeLessThanOrEqual(bytes.length);
   });
 });
+
+describe('the decoder across its 1 MiB read chunks', () => {
+  it('frames that straddle chunk boundaries, and a record larger than a chunk, decode exactly; reads stay within the file', async () => {
+    const seg = new SegmentBuilder(0).add(4, undefined).add(1, utf8('md')).add(5, unhex('08001000'));
+    let x = 99;
+    const rnd = () => ((x = (x * 1103515245 + 12345) >>> 0) >>> 8) / 2 ** 24;
+    let index = 0n;
+    const add = (size: number) => {
+      const data = Uint8Array.from({ length: size }, (_, i) => (i * 7 + Number(index)) & 0xff);
+      seg.add(2, entryBytes({ type: 0, term: 1n, index: ++index, data }));
+    };
+    while (seg.length < 1_000_000) add(Math.floor(rnd() * 70_000));
+    add(1_600_000); // larger than a read chunk
+    while (seg.length < 3_500_000) add(Math.floor(rnd() * 300_000));
+    for (let i = 0; i < 50; i++) add(Math.floor(rnd() * 20)); // many small ones at the end
+    const bytes = seg.bytes(seg.length + 4096);
+    const want = parseFrames(bytes);
+    const fs = new MapFileSystem();
+    fs.putFile('/d/0000000000000000-0000000000000000.wal', bytes);
+    const reads: number[] = [];
+    fs.onRead = (i) => reads.push(i.length);
+    const file = await fs.open('/d/0000000000000000-0000000000000000.wal', 'read');
+    const dec = new RecordDecoder([{ name: 'x.wal', file, size: bytes.length }]);
+    const got = [];
+    for (let r = await dec.next(); r; r = await dec.next()) got.push(r);
+    await file.close();
+    expect(got.length).toBe(want.length);
+    for (let i = 0; i < want.length; i++) {
+      expect(got[i]!.offset).toBe(want[i]!.offset);
+      expect(got[i]!.frameBytes).toBe(want[i]!.size);
+      expect(got[i]!.crc).toBe(want[i]!.crc);
+      expect(got[i]!.data?.length).toBe(want[i]!.data?.length);
+      if (got[i]!.data) expect(Buffer.from(got[i]!.data!).equals(Buffer.from(want[i]!.data!))).toBe(true);
+    }
+    expect(dec.lastOffset).toBe(seg.length);
+    expect(Math.max(...reads)).toBeLessThanOrEqual(1_600_100);
+  });
+});

@@ -22,7 +22,7 @@
  * And: a WAL that was never corrupted reads back exactly what was written (random raft-like scripts).
  *
  * Budget: the default run count keeps this file well under a minute; raise it with WALNUT_FUZZ_RUNS
- * (runs per mutation family, default 25).
+ * (runs per mutation family, default 40).
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,7 +46,7 @@ import {
   type TypedRecord,
 } from './support/wal-model.js';
 
-const RUNS = Math.max(1, Number(process.env.WALNUT_FUZZ_RUNS ?? 25));
+const RUNS = Math.max(1, Number(process.env.WALNUT_FUZZ_RUNS ?? 40));
 const CASE_TIMEOUT_MS = 15_000;
 const DIR = '/wal';
 
@@ -85,7 +85,9 @@ function baseScript(seed: number, segmentSizeBytes: number, nOps: number, metada
   for (let i = 0; i < nOps; i++) {
     const p = r();
     if (p < 0.65) {
-      const sizes = Array.from({ length: 1 + int(3) }, () => (r() < 0.1 ? -1 : r() < 0.1 ? 0 : big && r() < 0.15 ? 900 + int(1200) : int(200)));
+      const sizes = Array.from({ length: 1 + int(3) }, () =>
+        r() < 0.1 ? -1 : r() < 0.1 ? 0 : big && r() < 0.15 ? 900 + int(1200) : int(200),
+      );
       ops.push({ kind: 'append', sizes, termBump: r() < 0.1, vote: r() < 0.1, commitStep: int(4) });
     } else if (p < 0.75) ops.push({ kind: 'snapshot', pick: int(1000), withConfState: r() < 0.7 });
     else if (p < 0.82) ops.push({ kind: 'overwrite', back: int(5), sizes: [int(100), int(100)] });
@@ -152,7 +154,8 @@ beforeAll(async () => {
   bases.push(await buildBase('nil-metadata', baseScript(22, 2048, 60, undefined, false)));
   bases.push(await buildBase('big-records', baseScript(33, 4096, 50, enc.encode('m'), true)));
   for (const b of bases) {
-    if (process.env.WALNUT_FUZZ_STATS) console.log(b.name, b.segs.map((s) => `${s.name}:${s.records.length}rec/${s.end}B`).join(' '), b.snapshots.length, 'snapshots');
+    if (process.env.WALNUT_FUZZ_STATS)
+      console.log(b.name, b.segs.map((s) => `${s.name}:${s.records.length}rec/${s.end}B`).join(' '), b.snapshots.length, 'snapshots');
     expect(b.segs.length, b.name).toBeGreaterThanOrEqual(4);
     expect(b.snapshots.length, b.name).toBeGreaterThanOrEqual(3);
   }
@@ -175,21 +178,43 @@ type Mutation =
   | { k: 'empty'; seg: number }
   | { k: 'dir'; seq: number };
 
-const ABSURD_WORDS = [0x00ffffffffffffffn, 2n ** 53n, 2n ** 53n + 1n, 0xffffffffffffffffn, 0x87ffffffffffffffn, 2n ** 32n, 2n ** 31n - 1n, 0x8000000000000000n, 0x0100000000000000n];
+const ABSURD_WORDS = [
+  0x00ffffffffffffffn,
+  2n ** 53n,
+  2n ** 53n + 1n,
+  0xffffffffffffffffn,
+  0x87ffffffffffffffn,
+  2n ** 32n,
+  2n ** 31n - 1n,
+  0x8000000000000000n,
+  0x0100000000000000n,
+];
 
 const segIdx = fc.nat({ max: 1000 });
 const mutationArb: Record<string, fc.Arbitrary<Mutation>> = {
   flip: fc.record({ k: fc.constant('flip' as const), seg: segIdx, pos: fc.nat(), bit: fc.nat({ max: 7 }), inUse: fc.boolean() }),
   truncate: fc.record({ k: fc.constant('truncate' as const), seg: segIdx, pos: fc.nat(), inUse: fc.boolean() }),
   zeroSector: fc.record({ k: fc.constant('zeroSector' as const), seg: segIdx, sector: fc.nat({ max: 64 }) }),
-  word: fc.record({ k: fc.constant('word' as const), seg: segIdx, frame: fc.nat({ max: 200 }), word: fc.oneof(fc.constantFrom(...ABSURD_WORDS), fc.constantFrom('barely' as const, 'short' as const)) }),
+  word: fc.record({
+    k: fc.constant('word' as const),
+    seg: segIdx,
+    frame: fc.nat({ max: 200 }),
+    word: fc.oneof(fc.constantFrom(...ABSURD_WORDS), fc.constantFrom('barely' as const, 'short' as const)),
+  }),
   dup: fc.record({ k: fc.constant('dup' as const), seg: segIdx, frame: fc.nat({ max: 200 }), to: fc.nat({ max: 200 }) }),
   swap: fc.record({ k: fc.constant('swap' as const), seg: segIdx, a: fc.nat({ max: 200 }), b: fc.nat({ max: 200 }) }),
   remove: fc.record({ k: fc.constant('remove' as const), seg: segIdx }),
   rename: fc.record({
     k: fc.constant('rename' as const),
     seg: segIdx,
-    how: fc.constantFrom('garbage' as const, 'seq-jump' as const, 'swap-next' as const, 'index' as const, 'lenient' as const, 'broken' as const),
+    how: fc.constantFrom(
+      'garbage' as const,
+      'seq-jump' as const,
+      'swap-next' as const,
+      'index' as const,
+      'lenient' as const,
+      'broken' as const,
+    ),
     n: fc.nat({ max: 1000 }),
   }),
   garbage: fc.record({
@@ -266,7 +291,11 @@ function applyMutation(fs: MapFileSystem, base: Base, m: Mutation, touched: Set<
       const f = frames[m.frame % frames.length]!;
       // 'barely': one byte more than the file can hold after this word (the bound's edge); 'short': N − 1.
       const word =
-        m.word === 'barely' ? BigInt(bytes.length - f.offset - 8 + 1) : m.word === 'short' ? BigInt(Math.max(1, f.n - 1)) | (0x80n | 1n) << 56n : m.word;
+        m.word === 'barely'
+          ? BigInt(bytes.length - f.offset - 8 + 1)
+          : m.word === 'short'
+            ? BigInt(Math.max(1, f.n - 1)) | ((0x80n | 1n) << 56n)
+            : m.word;
       bytes.set(wordBytes(word), f.offset);
       fs.putFile(path, bytes);
       touched.add(name);
@@ -335,7 +364,14 @@ function applyMutation(fs: MapFileSystem, base: Base, m: Mutation, touched: Set<
       const p = `${DIR}/${m.name}`;
       if (fs.getFile(p) !== undefined) return { exempt: false };
       const src = fs.getFile(`${DIR}/${names[m.from % names.length]!}`) ?? new Uint8Array(0);
-      const content = m.content === 'empty' ? new Uint8Array(0) : m.content === 'random' ? m.bytes : m.content === 'zeros' ? new Uint8Array(m.bytes.length) : src;
+      const content =
+        m.content === 'empty'
+          ? new Uint8Array(0)
+          : m.content === 'random'
+            ? m.bytes
+            : m.content === 'zeros'
+              ? new Uint8Array(m.bytes.length)
+              : src;
       fs.putFile(p, content);
       touched.add(m.name);
       return { exempt: false };
@@ -362,9 +398,9 @@ type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 class Violation extends Error {}
 
-function instrument(fs: MapFileSystem): string[] {
+function instrument(fs: MapFileSystem, budget = 200_000): string[] {
   const problems: string[] = [];
-  fs.opBudget = 200_000;
+  fs.opBudget = budget;
   fs.onRead = (i: ReadInfo) => {
     // A length-word read (8 bytes) on a file shorter than 8 bytes is allowed: nothing large is allocated.
     const limit = Math.max(i.fileSize, 8);
@@ -375,10 +411,10 @@ function instrument(fs: MapFileSystem): string[] {
   return problems;
 }
 
-async function withTimeout<T>(what: string, p: Promise<T>): Promise<T> {
+async function withTimeout<T>(what: string, p: Promise<T>, ms = CASE_TIMEOUT_MS): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Violation(`${what}: no result after ${CASE_TIMEOUT_MS} ms (hang)`)), CASE_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Violation(`${what}: no result after ${ms} ms (hang)`)), ms);
   });
   try {
     return await Promise.race([p, t]);
@@ -394,16 +430,27 @@ function count(what: string, out: Outcome<unknown>): void {
   stats.set(key, (stats.get(key) ?? 0) + 1);
 }
 afterAll(() => {
-  if (process.env.WALNUT_FUZZ_STATS) console.log([...stats.entries()].sort().map(([k, v]) => `${k}: ${v}`).join('\n'));
+  if (process.env.WALNUT_FUZZ_STATS)
+    console.log(
+      [...stats.entries()]
+        .sort()
+        .map(([k, v]) => `${k}: ${v}`)
+        .join('\n'),
+    );
 });
 
 /** Runs `op` on its own copy of `fs`; checks the universal requirements; returns the outcome and the copy. */
-async function run<T>(what: string, fs: MapFileSystem, op: (fs: MapFileSystem) => Promise<T>): Promise<{ out: Outcome<T>; fs: MapFileSystem }> {
+async function run<T>(
+  what: string,
+  fs: MapFileSystem,
+  op: (fs: MapFileSystem) => Promise<T>,
+  limits: { timeoutMs?: number; budget?: number } = {},
+): Promise<{ out: Outcome<T>; fs: MapFileSystem }> {
   const copy = fs.clone();
-  const problems = instrument(copy);
+  const problems = instrument(copy, limits.budget);
   let out: Outcome<T>;
   try {
-    out = { ok: true, value: await withTimeout(what, op(copy)) };
+    out = { ok: true, value: await withTimeout(what, op(copy), limits.timeoutMs) };
   } catch (error) {
     if (error instanceof Violation) throw error;
     out = { ok: false, error };
@@ -412,12 +459,17 @@ async function run<T>(what: string, fs: MapFileSystem, op: (fs: MapFileSystem) =
     const e = out.error;
     if (e instanceof OpBudgetExceeded) throw new Violation(`${what}: operation budget exceeded (livelock)`);
     if (!(e instanceof WalError)) {
-      throw new Violation(`${what}: threw a non-WalError: ${e instanceof Error ? `${e.constructor.name}: ${e.message}\n${e.stack}` : String(e)}`);
+      throw new Violation(
+        `${what}: threw a non-WalError: ${e instanceof Error ? `${e.constructor.name}: ${e.message}\n${e.stack}` : String(e)}`,
+      );
     }
   }
   count(what, out);
   if (problems.length) throw new Violation(`${what}: ${problems.join('; ')}`);
-  if (copy.openHandles.size) throw new Violation(`${what}: ${copy.openHandles.size} file handle(s) left open: ${[...copy.openHandles].map((h) => h.path).join(', ')}`);
+  if (copy.openHandles.size)
+    throw new Violation(
+      `${what}: ${copy.openHandles.size} file handle(s) left open: ${[...copy.openHandles].map((h) => h.path).join(', ')}`,
+    );
   copy.onRead = undefined;
   copy.opBudget = Number.POSITIVE_INFINITY;
   return { out, fs: copy };
@@ -425,7 +477,8 @@ async function run<T>(what: string, fs: MapFileSystem, op: (fs: MapFileSystem) =
 
 function checkContiguous(what: string, snap: Snapshot, entries: readonly Entry[]): void {
   entries.forEach((e, i) => {
-    if (e.index !== snap.index + 1n + BigInt(i)) throw new Violation(`${what}: entries not contiguous from ${snap.index + 1n}: [${i}] has index ${e.index}`);
+    if (e.index !== snap.index + 1n + BigInt(i))
+      throw new Violation(`${what}: entries not contiguous from ${snap.index + 1n}: [${i}] has index ${e.index}`);
   });
 }
 
@@ -452,7 +505,8 @@ async function fuzzCase(base: Base, muts: Mutation[], snapPick: number): Promise
   const snap = base.snapshots[snapPick % base.snapshots.length]!;
   const label = `${base.name} ${JSON.stringify(muts, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v instanceof Uint8Array ? hex(v).slice(0, 32) : v))} at {${snap.index},${snap.term}}`;
   const strong = (what: string, ok: boolean) => {
-    if (!exempt && !ok) throw new Violation(`${what}: result is not what etcd's rules give for any prefix of the original record stream (${label})`);
+    if (!exempt && !ok)
+      throw new Violation(`${what}: result is not what etcd's rules give for any prefix of the original record stream (${label})`);
   };
 
   // Read mode.
@@ -481,10 +535,17 @@ async function fuzzCase(base: Base, muts: Mutation[], snapPick: number): Promise
     const r = wr.out.value;
     checkContiguous(`open ${label}`, snap, r.entries);
     strong('open', base.readOk.get(snap.index)!.has(fingerprint({ ...r, entries: r.entries.slice(0, -1) })));
-    if (rd.out.ok) expect(fingerprint({ ...r, entries: r.entries.slice(0, -1) }), `write mode read what read mode read (${label})`).toBe(fingerprint(rd.out.value));
+    if (rd.out.ok)
+      expect(fingerprint({ ...r, entries: r.entries.slice(0, -1) }), `write mode read what read mode read (${label})`).toBe(
+        fingerprint(rd.out.value),
+      );
     const again = await run(`reread after append ${label}`, wr.fs, (c) => readOnce(c, snap, false, base.segmentSizeBytes));
-    if (!again.out.ok) throw new Violation(`reread after a successful open+readAll+save failed: ${(again.out.error as Error).message} (${label})`);
-    expect(again.out.value.entries.map((e) => `${e.index}/${e.term}`), `reread after append (${label})`).toEqual(r.entries.map((e) => `${e.index}/${e.term}`));
+    if (!again.out.ok)
+      throw new Violation(`reread after a successful open+readAll+save failed: ${(again.out.error as Error).message} (${label})`);
+    expect(
+      again.out.value.entries.map((e) => `${e.index}/${e.term}`),
+      `reread after append (${label})`,
+    ).toEqual(r.entries.map((e) => `${e.index}/${e.term}`));
     expect(again.out.value.hardState).toEqual({ term: 1000n, vote: 7n, commit: snap.index });
   }
 
@@ -497,7 +558,8 @@ async function fuzzCase(base: Base, muts: Mutation[], snapPick: number): Promise
   if (vs.out.ok) {
     const list = vs.out.value;
     for (const s of list) {
-      if (!base.snapshots.some((o) => o.index === s.index && o.term === s.term) && !exempt) throw new Violation(`validSnapshotEntries returned a snapshot never written: {${s.index},${s.term}} (${label})`);
+      if (!base.snapshots.some((o) => o.index === s.index && o.term === s.term) && !exempt)
+        throw new Violation(`validSnapshotEntries returned a snapshot never written: {${s.index},${s.term}} (${label})`);
     }
     strong('validSnapshotEntries', base.validOk.has(snapsKey(list)));
   }
@@ -513,7 +575,8 @@ async function fuzzCase(base: Base, muts: Mutation[], snapPick: number): Promise
     } else if (changed.length) {
       const broken = changed.filter((k) => k.endsWith('.broken'));
       const segs = changed.filter((k) => !k.endsWith('.broken'));
-      if (broken.length !== 1 || segs.length !== 1 || broken[0] !== `${segs[0]}.broken`) throw new Violation(`repair changed ${changed.join(', ')} (${label})`);
+      if (broken.length !== 1 || segs.length !== 1 || broken[0] !== `${segs[0]}.broken`)
+        throw new Violation(`repair changed ${changed.join(', ')} (${label})`);
       const seg = segs[0]!;
       if (after[broken[0]!] !== before[seg]) throw new Violation(`repair: ${broken[0]} is not a copy of the old ${seg} (${label})`);
       if (!before[seg]!.startsWith(after[seg]!)) throw new Violation(`repair: ${seg} is not a prefix of the old file (${label})`);
@@ -540,7 +603,9 @@ async function fuzzCase(base: Base, muts: Mutation[], snapPick: number): Promise
         return { first: undefined, repaired, second: await readOnce(c, snap, true, base.segmentSizeBytes) };
       } catch (e2) {
         if (repaired && e2 instanceof UnexpectedEofError && e2.location.file === last) {
-          throw new Violation(`repair returned true, yet readAll still ends in an unexpected EOF in the last segment ${last}: ${e2.message} (${label})`);
+          throw new Violation(
+            `repair returned true, yet readAll still ends in an unexpected EOF in the last segment ${last}: ${e2.message} (${label})`,
+          );
         }
         throw e2;
       }
@@ -561,10 +626,44 @@ async function fuzzProperty(arb: fc.Arbitrary<Mutation[]>, numRuns: number): Pro
   );
 }
 
+describe('the fuzz harness itself catches what it is meant to', () => {
+  const fs = new MapFileSystem();
+  fs.putFile('/wal/f', new Uint8Array(100));
+  it('a non-WalError', async () => {
+    await expect(run('t', fs, async () => JSON.parse('{'))).rejects.toThrow(/non-WalError: SyntaxError/);
+  });
+  it('a read larger than the file', async () => {
+    await expect(run('t', fs, async (c) => (await c.open('/wal/f', 'read')).read(new Uint8Array(101), 0, 101, 0))).rejects.toThrow(
+      /read of 101 bytes/,
+    );
+  });
+  it('a livelock over the file system (operation budget)', async () => {
+    await expect(
+      run(
+        't',
+        fs,
+        async (c) => {
+          for (;;) await c.stat('/wal/f');
+        },
+        { budget: 1000 },
+      ),
+    ).rejects.toThrow(/budget/);
+  });
+  it('a hang (timeout)', async () => {
+    await expect(run('t', fs, () => new Promise(() => {}), { timeoutMs: 50 })).rejects.toThrow(/hang/);
+  });
+  it('a handle left open', async () => {
+    await expect(run('t', fs, async (c) => c.open('/wal/f', 'read'))).rejects.toThrow(/left open/);
+  });
+});
+
 describe('fuzz: mutated WAL directories', () => {
   for (const [family, arb] of Object.entries(mutationArb)) {
     it(`${family}`, async () => {
-      await fuzzProperty(arb.map((m) => [m]), RUNS);
+      await fuzzProperty(
+        arb.map((m) => [m]),
+        RUNS,
+      );
     });
   }
 
@@ -595,7 +694,10 @@ describe('fuzz: mutated WAL directories', () => {
 // The uncorrupted round trip
 // ---------------------------------------------------------------------------------------------
 
-const sizeArb = fc.oneof({ weight: 10, arbitrary: fc.integer({ min: -1, max: 250 }) }, { weight: 1, arbitrary: fc.integer({ min: 1000, max: 6000 }) });
+const sizeArb = fc.oneof(
+  { weight: 10, arbitrary: fc.integer({ min: -1, max: 250 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 1000, max: 6000 }) },
+);
 const opArb: fc.Arbitrary<ScriptOp> = fc.oneof(
   {
     weight: 6,
@@ -607,7 +709,14 @@ const opArb: fc.Arbitrary<ScriptOp> = fc.oneof(
       commitStep: fc.nat({ max: 4 }),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('overwrite' as const), back: fc.nat({ max: 10 }), sizes: fc.array(sizeArb, { minLength: 1, maxLength: 3 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('overwrite' as const),
+      back: fc.nat({ max: 10 }),
+      sizes: fc.array(sizeArb, { minLength: 1, maxLength: 3 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('snapshot' as const), pick: fc.nat(), withConfState: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('state' as const), commitStep: fc.nat({ max: 3 }) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'noop' as const }) },
@@ -640,7 +749,9 @@ describe('an uncorrupted WAL reads back exactly what was written', () => {
           for (const write of [false, true]) {
             const r = await run(`readAll write=${write}`, fs, (c) => readOnce(c, snap, write, script.segmentSizeBytes));
             if (!r.out.ok) throw r.out.error;
-            expect(r.out.value.metadata === undefined ? undefined : hex(r.out.value.metadata)).toBe(want.metadata === undefined ? undefined : hex(want.metadata));
+            expect(r.out.value.metadata === undefined ? undefined : hex(r.out.value.metadata)).toBe(
+              want.metadata === undefined ? undefined : hex(want.metadata),
+            );
             expect(r.out.value.hardState).toEqual(want.hardState);
             expect(r.out.value.entries.length).toBe(want.entries.length);
             expect(fingerprint(r.out.value)).toBe(fingerprint(want));

@@ -19,7 +19,19 @@ import { describe, expect, it } from 'vitest';
 import { Wal } from '../src/wal.js';
 import type { Entry, HardState, Snapshot } from '../src/types.js';
 import { MapFileSystem } from './support/map-file-system.js';
-import { SegmentBuilder, concat, entryBytes, hardStateBytes, hex, parseFrames, snapshotBytes, unhex, utf8, vfield, bfield } from './support/wal-bytes.js';
+import {
+  SegmentBuilder,
+  concat,
+  entryBytes,
+  hardStateBytes,
+  hex,
+  parseFrames,
+  snapshotBytes,
+  unhex,
+  utf8,
+  vfield,
+  bfield,
+} from './support/wal-bytes.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const SEG0 = '0000000000000000-0000000000000000.wal';
@@ -50,12 +62,18 @@ function legacyUnpadded(): Fixture {
   const e3 = e(1n, 3n, 0); // no data
   const e4 = e(1n, 4n, 0, filled(100, 4));
   // gogo shape (Type always written) in the first segment.
-  s0.add(2, entryBytes(e1), U).add(2, entryBytes(e2), U).add(3, hardStateBytes(hs(1n, 1n, 2n)), U);
-  s0.add(2, entryBytes(e3), U).add(2, entryBytes(e4), U).add(3, hardStateBytes(hs(1n, 1n, 4n)), U);
+  s0.add(2, entryBytes(e1), U)
+    .add(2, entryBytes(e2), U)
+    .add(3, hardStateBytes(hs(1n, 1n, 2n)), U);
+  s0.add(2, entryBytes(e3), U)
+    .add(2, entryBytes(e4), U)
+    .add(3, hardStateBytes(hs(1n, 1n, 4n)), U);
   const seg0 = s0.bytes(); // a closed segment ends exactly at its last record
   // The second segment (seq 1, index 5) continues the CRC chain; entries without Type (raft 3.7 shape).
   const s1 = new SegmentBuilder(s0.crc);
-  s1.add(4, undefined, U).add(1, metadata, U).add(3, hardStateBytes(hs(1n, 1n, 4n)), U);
+  s1.add(4, undefined, U)
+    .add(1, metadata, U)
+    .add(3, hardStateBytes(hs(1n, 1n, 4n)), U);
   const e5 = e(2n, 5n, 0, 'e5');
   const e6 = e(2n, 6n, 0); // the empty entry a new leader appends: `10 02 18 06`, nothing else
   const e7 = e(2n, 7n, 0, 'e7');
@@ -146,7 +164,8 @@ function load(files: Record<string, Uint8Array>): MapFileSystem {
   return fs;
 }
 
-const norm = (entries: Entry[]) => entries.map((x) => (x.data === undefined ? { index: x.index, term: x.term, type: x.type } : { ...x, data: hex(x.data) }));
+const norm = (entries: Entry[]) =>
+  entries.map((x) => (x.data === undefined ? { index: x.index, term: x.term, type: x.type } : { ...x, data: hex(x.data) }));
 
 for (const build of builders) {
   const fx = build();
@@ -158,7 +177,8 @@ for (const build of builders) {
         if (fx.name === 'legacy-unpadded') {
           expect(frames.every((f) => f.p === 0)).toBe(true);
           expect(frames.some((f) => f.n % 8 !== 0 && f.offset % 8 !== 0)).toBe(true);
-          if (name === SEG0) expect(hex(bytes.subarray(16 - 4, 16 - 4 + 22))).toBe('0e000000000000000801' + '1099b5e4d0031a04' + '08effd02'); // TestReadRecord's record
+          if (name === SEG0)
+            expect(hex(bytes.subarray(16 - 4, 16 - 4 + 22))).toBe('0e000000000000000801' + '1099b5e4d0031a04' + '08effd02'); // TestReadRecord's record
         } else {
           expect(frames.every((f) => (f.offset % 8 === 0 && f.p > 0) || f.n % 8 === 0)).toBe(true);
         }
@@ -217,7 +237,8 @@ for (const build of builders) {
           expect(appended.every((f) => (f.n + f.p) % 8 === 0)).toBe(true);
           // Reread, in both modes.
           for (const mode of ['read', 'write'] as const) {
-            const again = mode === 'read' ? await Wal.openForRead(fs, '/wal', { index, term }) : await Wal.open(fs, '/wal', { index, term });
+            const again =
+              mode === 'read' ? await Wal.openForRead(fs, '/wal', { index, term }) : await Wal.open(fs, '/wal', { index, term });
             const r2 = await again.readAll();
             await again.close();
             expect(r2.hardState).toEqual(hs(9n, 1n, last + 1n));

@@ -101,7 +101,10 @@ describe('PageWriter', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.nat({ max: 3 * PAGE_BYTES }),
-        fc.array(fc.oneof(fc.nat({ max: 64 }), fc.nat({ max: 5000 }), fc.nat({ max: 3 * BUFFER_WATERMARK })), { minLength: 1, maxLength: 25 }),
+        fc.array(fc.oneof(fc.nat({ max: 64 }), fc.nat({ max: 5000 }), fc.nat({ max: 3 * BUFFER_WATERMARK })), {
+          minLength: 1,
+          maxLength: 25,
+        }),
         fc.constantFrom(0, 1000, 4096),
         async (start, sizes, short) => {
           const f = new RecordingFile(true, short);
@@ -249,10 +252,16 @@ describe('RecordEncoder over the PageWriter', () => {
           index: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
           term: fc.bigInt({ min: 0n, max: 1000n }),
           type: fc.constantFrom(0, 1, 2),
-          size: fc.oneof({ weight: 20, arbitrary: fc.nat({ max: 600 }) }, { weight: 1, arbitrary: fc.integer({ min: 100_000, max: 300_000 }) }),
+          size: fc.oneof(
+            { weight: 20, arbitrary: fc.nat({ max: 600 }) },
+            { weight: 1, arbitrary: fc.integer({ min: 100_000, max: 300_000 }) },
+          ),
           absent: fc.boolean(),
         })
-        .map(({ index, term, type, size, absent }) => ({ kind: 'entry' as const, entry: (absent && size < 10 ? { index, term, type } : { index, term, type, data: pattern(size, Number(index & 0xffn)) }) as Entry })),
+        .map(({ index, term, type, size, absent }) => ({
+          kind: 'entry' as const,
+          entry: (absent && size < 10 ? { index, term, type } : { index, term, type, data: pattern(size, Number(index & 0xffn)) }) as Entry,
+        })),
     },
     {
       weight: 2,
@@ -264,30 +273,35 @@ describe('RecordEncoder over the PageWriter', () => {
 
   it('property: the bytes written equal independently built frames, with the rolling CRC; page-aligned writes until flush', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(recordArb, { maxLength: 40 }), fc.nat({ max: 0xffffffff }), fc.nat({ max: 5000 }), async (recs, crc0, start) => {
-        const f = new RecordingFile();
-        const enc = new RecordEncoder(new PageWriter(f, start), crc0);
-        const ref = new SegmentBuilder(crc0);
-        for (const r of recs) {
-          if (r.kind === 'entry') {
-            await enc.encodeEntry(r.entry);
-            ref.add(2, encodeEntry(r.entry));
-          } else {
-            await enc.encode(r.type, r.data);
-            ref.add(r.type, r.data);
+      fc.asyncProperty(
+        fc.array(recordArb, { maxLength: 40 }),
+        fc.nat({ max: 0xffffffff }),
+        fc.nat({ max: 5000 }),
+        async (recs, crc0, start) => {
+          const f = new RecordingFile();
+          const enc = new RecordEncoder(new PageWriter(f, start), crc0);
+          const ref = new SegmentBuilder(crc0);
+          for (const r of recs) {
+            if (r.kind === 'entry') {
+              await enc.encodeEntry(r.entry);
+              ref.add(2, encodeEntry(r.entry));
+            } else {
+              await enc.encode(r.type, r.data);
+              ref.add(r.type, r.data);
+            }
+            expect(enc.crc).toBe(ref.crc);
           }
-          expect(enc.crc).toBe(ref.crc);
-        }
-        const before = f.writes.length;
-        for (const w of f.writes) expect((w.position + w.length) % PAGE_BYTES).toBe(0);
-        await enc.pw.flush();
-        expect(f.writes.length).toBeLessThanOrEqual(before + 1);
-        const got = f.bytes().subarray(start);
-        const want = ref.bytes();
-        expect(got.length).toBe(want.length);
-        expect(crc32cUpdate(0, got)).toBe(crc32cUpdate(0, want));
-        expect(parseFrames(got).length).toBe(recs.length);
-      }),
+          const before = f.writes.length;
+          for (const w of f.writes) expect((w.position + w.length) % PAGE_BYTES).toBe(0);
+          await enc.pw.flush();
+          expect(f.writes.length).toBeLessThanOrEqual(before + 1);
+          const got = f.bytes().subarray(start);
+          const want = ref.bytes();
+          expect(got.length).toBe(want.length);
+          expect(crc32cUpdate(0, got)).toBe(crc32cUpdate(0, want));
+          expect(parseFrames(got).length).toBe(recs.length);
+        },
+      ),
       { numRuns: 80 },
     );
   });
@@ -315,7 +329,11 @@ describe('RecordEncoder over the PageWriter', () => {
     await enc.encodeEntry(e);
     await enc.encodeEntry({ index: 8n, term: 2n, type: 0, data: pattern(5, 5) });
     await enc.pw.flush();
-    const want = new SegmentBuilder(0).add(1, pattern(10, 1)).add(2, encodeEntry(e)).add(2, encodeEntry({ index: 8n, term: 2n, type: 0, data: pattern(5, 5) })).bytes();
+    const want = new SegmentBuilder(0)
+      .add(1, pattern(10, 1))
+      .add(2, encodeEntry(e))
+      .add(2, encodeEntry({ index: 8n, term: 2n, type: 0, data: pattern(5, 5) }))
+      .bytes();
     expect(f.bytes().length).toBe(want.length);
     expect(crc32cUpdate(0, f.bytes())).toBe(crc32cUpdate(0, want));
   });

@@ -26,7 +26,8 @@ describe('src/generated is the compilation of proto/*.proto', () => {
 
   it('the generated module has the messages the codec relies on', async () => {
     const { raftpb, walpb } = await import('../src/generated/proto.js');
-    for (const m of [walpb.Record, walpb.Snapshot, raftpb.Entry, raftpb.HardState, raftpb.ConfState]) expect(typeof m.decode).toBe('function');
+    for (const m of [walpb.Record, walpb.Snapshot, raftpb.Entry, raftpb.HardState, raftpb.ConfState])
+      expect(typeof m.decode).toBe('function');
     expect(raftpb.EntryType.EntryConfChangeV2).toBe(2);
   });
 });

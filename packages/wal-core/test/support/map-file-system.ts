@@ -115,7 +115,8 @@ class MapFileHandle implements FileHandle {
 
   async write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
     await this.enter('write', true);
-    if (offset < 0 || length < 0 || offset + length > buffer.length || position < 0) throw new FileSystemError('EINVAL', 'write', this.path);
+    if (offset < 0 || length < 0 || offset + length > buffer.length || position < 0)
+      throw new FileSystemError('EINVAL', 'write', this.path);
     // Short writes on request, to exercise the callers' loops.
     const n = this.fs.maxWriteBytes === undefined ? length : Math.min(length, this.fs.maxWriteBytes);
     if (position + n > this.inode.size) this.inode.setSize(position + n);

@@ -40,7 +40,13 @@ export function snapshotFullBytes(s: Snapshot): Uint8Array {
 // ---------------------------------------------------------------------------------------------
 
 export type ScriptOp =
-  | { readonly kind: 'append'; readonly sizes: readonly number[]; readonly termBump: boolean; readonly vote: boolean; readonly commitStep: number }
+  | {
+      readonly kind: 'append';
+      readonly sizes: readonly number[];
+      readonly termBump: boolean;
+      readonly vote: boolean;
+      readonly commitStep: number;
+    }
   | { readonly kind: 'overwrite'; readonly back: number; readonly sizes: readonly number[] }
   | { readonly kind: 'snapshot'; readonly pick: number; readonly withConfState: boolean }
   | { readonly kind: 'state'; readonly commitStep: number }
@@ -123,7 +129,13 @@ export async function runScript(fs: MapFileSystem, dir: string, script: Script):
         case 'snapshot': {
           if (commit <= snapIndex) break;
           const index = snapIndex + 1n + (BigInt(op.pick) % (commit - snapIndex));
-          const confState: ConfState = { voters: [1n, 2n, index], learners: op.pick % 2 ? [0xffffffffffffn] : [], votersOutgoing: [], learnersNext: [], autoLeave: op.pick % 3 === 0 };
+          const confState: ConfState = {
+            voters: [1n, 2n, index],
+            learners: op.pick % 2 ? [0xffffffffffffn] : [],
+            votersOutgoing: [],
+            learnersNext: [],
+            autoLeave: op.pick % 3 === 0,
+          };
           const snap: Snapshot = op.withConfState ? { index, term: terms.get(index)!, confState } : { index, term: terms.get(index)! };
           await w.saveSnapshot(snap);
           log.push({ kind: 'snap', snap });
@@ -187,7 +199,8 @@ export function typedStream(fs: MapFileSystem, dir: string, metadata: Uint8Array
   const fail = (msg: string): never => {
     throw new Error(`typedStream: ${msg}`);
   };
-  const same = (a: Uint8Array | undefined, b: Uint8Array | undefined) => (a === undefined ? b === undefined : b !== undefined && hex(a) === hex(b));
+  const same = (a: Uint8Array | undefined, b: Uint8Array | undefined) =>
+    a === undefined ? b === undefined : b !== undefined && hex(a) === hex(b);
   for (const [k, name] of names.entries()) {
     const m = CANONICAL.exec(name)!;
     const bytes = fs.getFile(`${dir}/${name}`)!;
@@ -217,7 +230,8 @@ export function typedStream(fs: MapFileSystem, dir: string, metadata: Uint8Array
         records.push({ kind: 'state', state: lastState });
         continue;
       }
-      if (k > 0 && fi === 2 && lastState !== undefined) fail(`${name}: the head lacks State{${lastState.term},${lastState.vote},${lastState.commit}}`);
+      if (k > 0 && fi === 2 && lastState !== undefined)
+        fail(`${name}: the head lacks State{${lastState.term},${lastState.vote},${lastState.commit}}`);
       const want = log[li++] ?? fail(`${name}@${f.offset}: more records than the script wrote`);
       const [wt, wd] =
         want.kind === 'entry'
@@ -225,7 +239,8 @@ export function typedStream(fs: MapFileSystem, dir: string, metadata: Uint8Array
           : want.kind === 'state'
             ? [3, hardStateBytes(want.state)]
             : [5, snapshotFullBytes(want.snap)];
-      if (t !== wt || !same(f.data, wd)) fail(`${name}@${f.offset}: record ${li - 1} is type ${t} ${f.data ? hex(f.data).slice(0, 40) : '-'}, want ${want.kind}`);
+      if (t !== wt || !same(f.data, wd))
+        fail(`${name}@${f.offset}: record ${li - 1} is type ${t} ${f.data ? hex(f.data).slice(0, 40) : '-'}, want ${want.kind}`);
       if (want.kind === 'state') lastState = want.state;
       records.push(want);
     }
@@ -366,7 +381,8 @@ export function fingerprint(r: { metadata: Uint8Array | undefined; hardState: Ha
 }
 
 export const hsKey = (s: HardState) => `${s.term}/${s.vote}/${s.commit}`;
-export const snapsKey = (ss: readonly Snapshot[]) => ss.map((s) => `${s.index}.${s.term}.${s.confState ? hex(snapshotFullBytes(s)) : '-'}`).join('|');
+export const snapsKey = (ss: readonly Snapshot[]) =>
+  ss.map((s) => `${s.index}.${s.term}.${s.confState ? hex(snapshotFullBytes(s)) : '-'}`).join('|');
 
 /** Varint helper re-export for mutation code. */
 export { varint };
