@@ -357,7 +357,7 @@ class RoundTrip {
 
 export function roundTripTests(factory: WalSuiteFactory): void {
   describe('round-trips', () => {
-    const seeds = factory.heavy ? 80 : 20;
+    const seeds = factory.heavy ? 150 : 20;
     const profile = factory.heavy ? HEAVY : NORMAL;
     const totals = { runs: 0, checks: 0, quirks: 0 };
     for (let seed = 1; seed <= seeds; seed++) {
