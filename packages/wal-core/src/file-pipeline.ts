@@ -3,8 +3,7 @@
  * (alternating, so a name is never reused while the previous rename may be pending), locked and
  * preallocated to the segment size — so a cut never waits for allocation.
  *
- * Like etcd, the temp file is opened without truncation: a stale `N.tmp` left by a crash in the middle of a
- * cut is reused, its old head records overwritten by the new ones.
+ * Unlike etcd, a stale `N.tmp` left by a crash in the middle of a cut is truncated before reuse (see below).
  */
 import type { FileHandle, FileSystem } from './fs/file-system.js';
 import { joinPath } from './fs/path.js';
@@ -41,6 +40,10 @@ export class FilePipeline {
         try {
           file = await this.fs.open(path, 'create', { mode: 0o600 });
           await file.lock();
+          // Deviation from etcd (which reuses a stale N.tmp as is): a temp file left by a crash in the middle
+          // of a cut may hold a longer head (e.g. a State record the new head lacks); its leftover frames
+          // would follow the new head and fail their CRC on the next open. Start from empty.
+          await file.truncate(0);
           await file.allocate(this.size);
           resolve({ file, path, name });
         } catch (e) {

@@ -381,7 +381,8 @@ export class Wal {
    * Appends entries, then the HardState (etcd Save). Resolves when the records are durable if raft's
    * MustSync says they must be (any entry, or a change of term or vote); otherwise they may still sit
    * in the write buffer. An empty HardState is not written; an empty HardState with no entries is a no-op.
-   * Cuts a new segment when the tail has reached the segment size.
+   * Cuts a new segment when the tail has reached the segment size. The entries' `data` buffers must not be
+   * modified until the returned promise settles.
    */
   async save(hardState: HardState | undefined | null, entries: readonly Entry[] = []): Promise<void> {
     const hs = hardState ?? EMPTY_HARD_STATE;
@@ -399,7 +400,11 @@ export class Wal {
     }
     // The op resolves once the records are written; `durable` (boxed: a promise returned from an async
     // function would be adopted, holding the queue until the sync behind it) once they are synced.
-    const { durable } = await this.enqueue(() => this.saveOp(hs, entries));
+    // Snapshot the arguments now: the caller may reuse its array before the queued save runs. The entries'
+    // data buffers are not copied (that would cost a copy per entry): they must not change until save resolves.
+    const ents = entries.slice();
+    const state = { term: hs.term, vote: hs.vote, commit: hs.commit };
+    const { durable } = await this.enqueue(() => this.saveOp(state, ents));
     if (durable) await durable;
   }
 
@@ -608,7 +613,8 @@ export class Wal {
     await oldTail.file.truncate(enc.pw.osOffset);
     await this.syncNow();
 
-    const target = formatSegmentName(this.tailSeq + 1n, this.enti + 1n);
+    // uint64 arithmetic, as Go's: after an entry at index 2^64-1 the next name wraps to index 0.
+    const target = formatSegmentName(BigInt.asUintN(64, this.tailSeq + 1n), BigInt.asUintN(64, this.enti + 1n));
     const targetPath = joinPath(this.dir, target);
     const prepared = await this.pipeline!.open();
     this.locks.push({ file: prepared.file, name: prepared.name });
@@ -631,7 +637,7 @@ export class Wal {
       throw e;
     }
     this.locks[this.locks.length - 1] = { file, name: target };
-    this.tailSeq += 1n;
+    this.tailSeq = BigInt.asUintN(64, this.tailSeq + 1n);
     this.encoder = this.newEncoder(file, off, headEnc.crc);
     this.o.metrics?.segmentCut?.();
     this.o.logger.info('created a new WAL segment', { path: targetPath });
