@@ -14,7 +14,7 @@
  * - no read request larger than the file (a corrupt length must never cause a large allocation);
  * - no file handle left open;
  * - on success, a consistent result: entries contiguous from snapshot+1, and — unless a bit flip hit a
- *   record's type byte, which no CRC covers — exactly what etcd's rules give for some prefix of the
+ *   record's header (type, crc, data key), which no CRC covers — exactly what etcd's rules give for some prefix of the
  *   original record stream starting at some segment (the model in support/wal-model.ts);
  * - repair: false leaves the directory untouched; true leaves `<last>.broken` (the whole old file) and
  *   the last segment truncated to a prefix that a second repair does not touch.
@@ -264,8 +264,9 @@ function applyMutation(fs: MapFileSystem, base: Base, m: Mutation, touched: Set<
       const pos = m.pos % limit;
       bytes[pos]! ^= 1 << m.bit;
       fs.putFile(path, bytes);
-      // The type byte is covered by no CRC: a flip there may turn a record into another valid one.
-      const exempt = touched.has(name) || !orig || orig.typeByteOffsets.includes(pos);
+      // The record header (type, crc, data key) is covered by no CRC: a flip there may turn a record into
+      // another valid one (e.g. an entry into a state, or any record into type 0 by changing the type's key).
+      const exempt = touched.has(name) || !orig || orig.unprotected.some(([a, b]) => pos >= a && pos < b);
       touched.add(name);
       return { exempt };
     }

@@ -176,8 +176,12 @@ export interface SegmentInfo {
   readonly index: bigint;
   readonly bytes: Uint8Array;
   readonly records: TypedRecord[];
-  /** Offsets (in the segment) of each record's type byte (frame offset + 9). */
-  readonly typeByteOffsets: number[];
+  /**
+   * Per frame, the byte range [start, end) of the record's fields other than the data bytes (type, crc,
+   * the data key and length): no CRC covers them, so a flipped bit there can turn a record into another
+   * valid one (another type, or type 0 through a changed key), which etcd reads without complaint.
+   */
+  readonly unprotected: Array<readonly [number, number]>;
   /** Offset of each frame, and the end of the last one. */
   readonly frameOffsets: number[];
   readonly end: number;
@@ -251,7 +255,7 @@ export function typedStream(fs: MapFileSystem, dir: string, metadata: Uint8Array
       index: BigInt('0x' + m[2]),
       bytes,
       records,
-      typeByteOffsets: frames.map((f) => f.offset + 9),
+      unprotected: frames.map((f) => [f.offset + 8, f.offset + 8 + f.n - (f.data?.length ?? 0)] as const),
       frameOffsets: frames.map((f) => f.offset),
       end,
     });
