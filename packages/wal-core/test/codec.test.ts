@@ -343,6 +343,22 @@ describe('byte examples of etcd-wal-format.md', () => {
     );
   });
 
+  it("Wal.create(dir, 'somedata') writes TestNew.wal's 72 bytes, then preallocated zeros", async () => {
+    const { Wal } = await import('../src/wal.js');
+    const { MapFileSystem } = await import('./support/map-file-system.js');
+    const fs = new MapFileSystem();
+    const w = await Wal.create(fs, '/wal', utf8('somedata'), { segmentSizeBytes: 4096 });
+    await w.close();
+    const seg = fs.getFile('/wal/0000000000000000-0000000000000000.wal')!;
+    expect(seg.length).toBe(4096);
+    expect(hex(seg.subarray(0, 72))).toBe(
+      '0400000000000084080410000000000012000000000000860801' +
+        '1085d4fda0071a08736f6d65646174610000000000000e00000000000082080510' +
+        '80db81c1011a04080010000000',
+    );
+    expect(seg.subarray(72).every((b) => b === 0)).toBe(true);
+  });
+
   it("TestLastRecordLengthExceedFileEnd's entry record: 08 02 10 ba 8b dc 85 0f 1a 10 | entry(index 1, 'waldata1')", () => {
     const entry = encodeEntry({ index: 1n, term: 0n, type: 0, data: utf8('waldata1') });
     expect(hex(entry)).toBe('08001000180122087761' + '6c6461746131');
@@ -767,14 +783,17 @@ describe('decodeSnapshot rejects what etcd (gogo Unmarshal) rejects', () => {
   // (io.ErrUnexpectedEOF) and on a known field with the wrong wire type ("proto: wrong wireType").
   // wal-core decodes it with protobufjs, whose Reader accepts a uint64 varint that runs off the end of
   // the message (it returns the bits read so far) and does not check wire types of known fields.
-  // A snapshot record needs a valid CRC to get here, so only a buggy writer can produce these bytes,
-  // but then walnut reads a wrong snapshot position instead of reporting a malformed record.
+  // (etcd ≥ 3.7 decodes with protobuf-go, which also fails on truncation and skips a wrongly typed known
+  // field as unknown; neither reads it as its declared type, as protobufjs does.) The hand codec follows
+  // gogo for Entry/HardState/Record. A snapshot record needs a valid CRC to get here, so only a buggy
+  // writer can produce these bytes, but then walnut reads a wrong snapshot position instead of reporting
+  // a malformed record.
   it.each([
     ['08808080', 'index varint truncated at the end of the message (3 continuation bytes)'],
     ['08021080808080', 'term varint truncated at the end of the message (3 continuation bytes)'],
     ['08ffffffff', 'index varint: 4 continuation bytes, then the end'],
     ['080210011800', 'conf_state (field 3) with wire type 0'],
-    ['0a00', 'index (field 1) with wire type 2'],
+    ['0a021005', 'index (field 1) with wire type 2: protobufjs reads the length byte as the index → {index 2, term 5}'],
   ])('BUG: decodeSnapshot(%s) (%s) throws WireError', (h) => {
     expect(() => decodeSnapshot(unhex(h))).toThrow(WireError);
   });

@@ -251,7 +251,7 @@ describe('RecordEncoder over the PageWriter', () => {
         .record({
           index: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
           term: fc.bigInt({ min: 0n, max: 1000n }),
-          type: fc.constantFrom(0, 1, 2),
+          type: fc.oneof(fc.constantFrom(0, 1, 2), fc.integer({ min: 0, max: 0x7fffffff })),
           size: fc.oneof(
             { weight: 20, arbitrary: fc.nat({ max: 600 }) },
             { weight: 1, arbitrary: fc.integer({ min: 100_000, max: 300_000 }) },
@@ -319,6 +319,24 @@ describe('RecordEncoder over the PageWriter', () => {
     await enc.encodeEntry(found!);
     await enc.pw.flush();
     expect(hex(f.bytes())).toBe(hex(new SegmentBuilder(0).add(2, encodeEntry(found!)).bytes()));
+  });
+
+  it('entries whose encoded size crosses a varint length boundary (127/128, 16383/16384, 2^21) are framed correctly', async () => {
+    for (const target of [127, 128, 16383, 16384, 2 ** 21 - 1, 2 ** 21]) {
+      for (let delta = -3; delta <= 3; delta++) {
+        const es = target + delta;
+        // 08 00 10 01 18 01 22 <len> <data>: the data length varint is 1, 2 or 3 bytes.
+        const dataLen = es - 6 - 1 - (es - 8 < 128 ? 1 : es - 9 < 16384 ? 2 : 3);
+        const e: Entry = { index: 1n, term: 1n, type: 0, data: pattern(Math.max(0, dataLen), es) };
+        const f = new RecordingFile();
+        const enc = new RecordEncoder(new PageWriter(f, 0), 7);
+        await enc.encodeEntry(e);
+        await enc.pw.flush();
+        const want = new SegmentBuilder(7).add(2, encodeEntry(e)).bytes();
+        expect(crc32cUpdate(0, f.bytes()), `entry size ${encodeEntry(e).length}`).toBe(crc32cUpdate(0, want));
+        expect(f.bytes().length).toBe(want.length);
+      }
+    }
   });
 
   it('an entry larger than the 1 MiB scratch buffer is framed correctly', async () => {
