@@ -5,8 +5,8 @@
  * Decoding accepts what etcd 3.0–3.7 write: absent fields (raft 3.7 omits Entry.Type), any field
  * order, packed or unpacked repeated fields, unknown fields.
  */
-import { raftpb, walpb } from '../generated/proto.js';
-import type { ConfState, Entry, HardState, Snapshot } from '../types.js';
+import { walpb } from '../generated/proto.js';
+import type { Entry, HardState, Snapshot } from '../types.js';
 import { ProtoReader, WireError, varint32Size, varint64Size, writeVarint32, writeVarint64 } from './wire.js';
 
 /** walpb record types. */
@@ -191,17 +191,7 @@ export function decodeHardState(buf: Uint8Array): HardState {
 }
 
 /** protobufjs accepts any {low, high} object where it expects a Long. */
-interface LongBits {
-  low: number;
-  high: number;
-  unsigned?: boolean;
-}
 const toLong = (v: bigint) => ({ low: Number(v & 0xffffffffn) | 0, high: Number(v >> 32n) | 0, unsigned: true }) as never;
-const fromLong = (v: LongBits | number | null | undefined): bigint => {
-  if (v === null || v === undefined) return 0n;
-  if (typeof v === 'number') return BigInt(v);
-  return (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0);
-};
 
 /** Encodes a walpb.Snapshot (protobufjs, from proto/walpb.proto): index and term always, conf_state when given. */
 export function encodeSnapshot(s: Snapshot): Uint8Array {
@@ -229,27 +219,64 @@ export function encodeSnapshot(s: Snapshot): Uint8Array {
   return walpb.Snapshot.encode(msg).finish();
 }
 
-/** Decodes a walpb.Snapshot (protobufjs). Throws {@link WireError}. */
+/** Reads one occurrence of a repeated uint64 field: unpacked (a varint) or packed (length-delimited varints). */
+function readRepeatedUint64(r: ProtoReader, wt: number, out: bigint[], what: string): void {
+  if (wt === 0) {
+    out.push(r.uint64());
+    return;
+  }
+  if (wt !== 2) throw new WireError(`proto: wrong wireType = ${wt} for field ${what}`, false);
+  const [start, end] = r.delimited();
+  const packed = new ProtoReader(r.buf, start, end);
+  while (packed.pos < end) out.push(packed.uint64());
+}
+
+interface ConfStateBuilder {
+  voters: bigint[];
+  learners: bigint[];
+  votersOutgoing: bigint[];
+  learnersNext: bigint[];
+  autoLeave: boolean;
+}
+
+/** Decodes (merges) one raftpb.ConfState occurrence into `acc`: repeated fields append, the bool is overwritten. */
+function mergeConfState(buf: Uint8Array, start: number, end: number, acc: ConfStateBuilder): void {
+  const r = new ProtoReader(buf, start, end);
+  while (r.pos < end) {
+    const [field, wt] = r.key();
+    if (field === 1) readRepeatedUint64(r, wt, acc.voters, 'Voters');
+    else if (field === 2) readRepeatedUint64(r, wt, acc.learners, 'Learners');
+    else if (field === 3) readRepeatedUint64(r, wt, acc.votersOutgoing, 'VotersOutgoing');
+    else if (field === 4) readRepeatedUint64(r, wt, acc.learnersNext, 'LearnersNext');
+    else if (field === 5) {
+      if (wt !== 0) throw new WireError(`proto: wrong wireType = ${wt} for field AutoLeave`, false);
+      acc.autoLeave = r.uint64() !== 0n;
+    } else r.skip(wt);
+  }
+}
+
+/**
+ * Decodes a walpb.Snapshot as strictly as etcd 3.4's gogo code: a known field with the wrong wire type
+ * or running past the end is an error (protobufjs would accept some of these). Throws {@link WireError}.
+ */
 export function decodeSnapshot(buf: Uint8Array): Snapshot {
-  let m: walpb.Snapshot;
-  try {
-    m = walpb.Snapshot.decode(buf);
-  } catch (e) {
-    throw new WireError(`walpb.Snapshot: ${(e as Error).message}`, /index out of range/.test((e as Error).message));
+  const r = new ProtoReader(buf, 0, buf.length);
+  let index = 0n;
+  let term = 0n;
+  let confState: ConfStateBuilder | undefined;
+  while (r.pos < buf.length) {
+    const [field, wt] = r.key();
+    if (field === 1 || field === 2) {
+      if (wt !== 0) throw new WireError(`proto: wrong wireType = ${wt} for field ${field === 1 ? 'Index' : 'Term'}`, false);
+      if (field === 1) index = r.uint64();
+      else term = r.uint64();
+    } else if (field === 3) {
+      if (wt !== 2) throw new WireError(`proto: wrong wireType = ${wt} for field ConfState`, false);
+      const [s, e] = r.delimited();
+      // A repeated occurrence of an embedded message merges into the previous one (protobuf rule).
+      confState ??= { voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
+      mergeConfState(buf, s, e, confState);
+    } else r.skip(wt);
   }
-  const snap: { index: bigint; term: bigint; confState?: ConfState } = {
-    index: fromLong(m.index as unknown as LongBits),
-    term: fromLong(m.term as unknown as LongBits),
-  };
-  if (m.conf_state) {
-    const c = m.conf_state as raftpb.ConfState;
-    snap.confState = {
-      voters: c.voters.map((v) => fromLong(v as unknown as LongBits)),
-      learners: c.learners.map((v) => fromLong(v as unknown as LongBits)),
-      votersOutgoing: c.voters_outgoing.map((v) => fromLong(v as unknown as LongBits)),
-      learnersNext: c.learners_next.map((v) => fromLong(v as unknown as LongBits)),
-      autoLeave: !!c.auto_leave,
-    };
-  }
-  return snap;
+  return confState ? { index, term, confState } : { index, term };
 }

@@ -2,8 +2,9 @@
  * Protobuf wire primitives for the hot-path codec (Record, Entry, HardState).
  *
  * The `.proto` files in `proto/` are the schema and protobufjs compiles them (`src/generated/`);
- * those generated codecs handle the cold-path messages (Snapshot, ConfState) and are the reference
- * the hand-written hot path is tested against, byte for byte. The hot path is hand-written because
+ * the generated code encodes the cold-path messages (Snapshot, ConfState) and is the reference the
+ * hand-written codec is tested against, byte for byte. Decoding is hand-written for every message: it
+ * must be as strict as etcd 3.4's gogo code (protobufjs accepts truncated varints and wrong wire types). The hot path is hand-written because
  * it decodes uint64 straight to bigint (no Long objects), slices `bytes` without copying and encodes
  * an entry straight into the page buffer (PERFORMANCE-NOTES: ~2x protobufjs per entry).
  */
