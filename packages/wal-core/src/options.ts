@@ -3,12 +3,15 @@
  * (so a simulation with the same seed repeats exactly).
  */
 
-/** A logger; pino's and console-like loggers fit with a thin adapter. */
+/**
+ * A structured logger with pino's call shape (`logger.warn({ fields }, 'message')`), so a pino logger
+ * (or a child of one) can be passed as is.
+ */
 export interface WalLogger {
-  debug(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
+  debug(fields: Record<string, unknown>, msg: string): void;
+  info(fields: Record<string, unknown>, msg: string): void;
+  warn(fields: Record<string, unknown>, msg: string): void;
+  error(fields: Record<string, unknown>, msg: string): void;
 }
 
 /** Logs nothing (the default). */

@@ -41,10 +41,10 @@ export async function repairWal(fs: FileSystem, dir: string, ctx: RepairContext)
         rec = await dec.next();
       } catch (e) {
         if (!(e instanceof UnexpectedEofError)) {
-          ctx.logger.warn('wal: repair failed: the damage is not a torn tail', { path, error: (e as Error).message });
+          ctx.logger.warn({ path, error: (e as Error).message }, 'wal: repair failed: the damage is not a torn tail');
           return false;
         }
-        ctx.logger.info('wal: repairing', { path, offset: lastOffset, reason: e.message });
+        ctx.logger.info({ path, offset: lastOffset, reason: e.message }, 'wal: repairing');
         await backupAndTruncate(fs, file, path, size, lastOffset, ctx);
         return true;
       }
@@ -52,11 +52,10 @@ export async function repairWal(fs: FileSystem, dir: string, ctx: RepairContext)
       if (rec.type === RecordType.Crc) dec.acceptCrcRecord(rec);
     }
   } catch (e) {
-    ctx.logger.warn('wal: repair failed', {
-      dir,
-      error: e instanceof Error ? e.message : String(e),
-      code: e instanceof WalError ? e.code : undefined,
-    });
+    ctx.logger.warn(
+      { dir, error: e instanceof Error ? e.message : String(e), code: e instanceof WalError ? e.code : undefined },
+      'wal: repair failed',
+    );
     return false;
   } finally {
     await file?.close().catch(() => {});

@@ -16,7 +16,7 @@ export async function readSegmentNames(fs: FileSystem, dir: string, strict: bool
   for (const name of names) {
     const parsed = tryParseSegmentName(name, strict);
     if (parsed) out.push(parsed);
-    else if (!name.endsWith('.tmp') && logger) logger.warn('ignored file in wal directory', { path: `${dir}/${name}` });
+    else if (!name.endsWith('.tmp') && logger) logger.warn({ path: `${dir}/${name}` }, 'ignored file in wal directory');
   }
   if (out.length === 0) throw new SegmentNotFoundError(dir);
   return out;

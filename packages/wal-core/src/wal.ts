@@ -223,7 +223,7 @@ export class Wal {
       await w.closeQuietly();
       const broken = `${dir}.broken.${brokenTimestamp(o.clock.wallTime())}`;
       await fs.rename(dir, broken);
-      o.logger.warn('wal: create failed; moved the directory aside', { dir, broken, error: (e as Error).message });
+      o.logger.warn({ dir, broken, error: (e as Error).message }, 'wal: create failed; moved the directory aside');
       throw e;
     }
     return w;
@@ -315,7 +315,7 @@ export class Wal {
       for (const l of released) {
         await l.file
           .close()
-          .catch((e: unknown) => this.o.logger.warn('wal: failed to close released segment', { file: l.name, error: String(e) }));
+          .catch((e: unknown) => this.o.logger.warn({ file: l.name, error: String(e) }, 'wal: failed to close released segment'));
       }
     });
   }
@@ -531,9 +531,10 @@ export class Wal {
   private poison(e: unknown): void {
     if (!this.failure) {
       this.failure = new WalPoisonedError(e);
-      this.o.logger.error('wal: write failed; refusing further writes until reopened', {
-        error: e instanceof Error ? e.message : String(e),
-      });
+      this.o.logger.error(
+        { error: e instanceof Error ? e.message : String(e) },
+        'wal: write failed; refusing further writes until reopened',
+      );
     }
     this.rejectWaiters(e);
   }
@@ -594,7 +595,7 @@ export class Wal {
     const ms = this.o.clock.now() - t0;
     this.o.metrics?.syncDuration?.(ms / 1000);
     if (ms > SLOW_SYNC_WARNING_MS)
-      this.o.logger.warn('slow fdatasync', { took: `${ms.toFixed(1)}ms`, expectedDuration: `${SLOW_SYNC_WARNING_MS}ms` });
+      this.o.logger.warn({ took: `${ms.toFixed(1)}ms`, expectedDuration: `${SLOW_SYNC_WARNING_MS}ms` }, 'slow fdatasync');
   }
 
   private async writeSnapshotRecord(snap: Snapshot): Promise<void> {
@@ -640,7 +641,7 @@ export class Wal {
     this.tailSeq = BigInt.asUintN(64, this.tailSeq + 1n);
     this.encoder = this.newEncoder(file, off, headEnc.crc);
     this.o.metrics?.segmentCut?.();
-    this.o.logger.info('created a new WAL segment', { path: targetPath });
+    this.o.logger.info({ path: targetPath }, 'created a new WAL segment');
   }
 
   /** Closes every held handle; errors are logged. */
@@ -650,7 +651,7 @@ export class Wal {
     for (const l of held) {
       await l.file
         .close()
-        .catch((e: unknown) => this.o.logger.warn('wal: failed to unlock/close segment', { file: l.name, error: String(e) }));
+        .catch((e: unknown) => this.o.logger.warn({ file: l.name, error: String(e) }, 'wal: failed to unlock/close segment'));
     }
     await closeSegments(this.readSegments);
     this.readSegments = [];

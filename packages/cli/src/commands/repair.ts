@@ -25,9 +25,9 @@ interface LogLine {
 function capturingLogger(lines: LogLine[]): WalLogger {
   return {
     debug: () => undefined,
-    info: (msg, fields) => void lines.push({ level: 'info', msg, fields }),
-    warn: (msg, fields) => void lines.push({ level: 'warn', msg, fields }),
-    error: (msg, fields) => void lines.push({ level: 'error', msg, fields }),
+    info: (fields, msg) => void lines.push({ level: 'info', msg, fields }),
+    warn: (fields, msg) => void lines.push({ level: 'warn', msg, fields }),
+    error: (fields, msg) => void lines.push({ level: 'error', msg, fields }),
   };
 }
 

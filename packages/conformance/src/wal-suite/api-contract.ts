@@ -287,7 +287,12 @@ export function apiContractTests(factory: WalSuiteFactory): void {
         let t = 0;
         const clock = { now: () => (t += 1500), wallTime: () => new Date(0) };
         const warnings: string[] = [];
-        const logger = { debug() {}, info() {}, warn: (msg: string) => void warnings.push(msg), error() {} };
+        const logger = {
+          debug() {},
+          info() {},
+          warn: (_fields: Record<string, unknown>, msg: string) => void warnings.push(msg),
+          error() {},
+        };
         const synced: number[] = [];
         let bytes = 0;
         let cuts = 0;
