@@ -1,0 +1,207 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench [-- --quick] [--rounds N] [--json FILE] [--only a,b,c,d,e] [--no-etcd] [--no-sqlite]`
+ *
+ * Runs each workload for walnut (fs-node), etcd's Go WAL (the reference harness) and the raw disk in
+ * Node — and better-sqlite3 on a and b — alternating implementations round by round (A B A B, so drift
+ * and noise hit both), each run in a fresh process, and prints medians and ratios. Absolute numbers vary
+ * between machines and runs; the ratios, measured side by side in one run, are the result.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureReferenceHarness, repositoryRoot } from '@walnut/interop';
+import type { RunResult } from './workloads.js';
+
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(name);
+const opt = (name: string) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const quick = flag('--quick');
+const rounds = Number(opt('--rounds') ?? (quick ? 1 : 3));
+const only = (opt('--only') ?? 'a,b,c,d,e').split(',');
+const withEtcd = !flag('--no-etcd');
+const withSqlite = !flag('--no-sqlite');
+const jsonOut = opt('--json');
+const here = dirname(fileURLToPath(import.meta.url));
+
+function exec(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { maxBuffer: 1 << 24 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${stderr}`)) : resolve(stdout),
+    );
+  });
+}
+
+async function node(impl: string, workload: string, dir: string): Promise<RunResult> {
+  const out = await exec(process.execPath, [join(here, 'run-one.js'), impl, workload, dir, ...(quick ? ['--quick'] : [])]);
+  return JSON.parse(out.trim().split('\n').pop()!) as RunResult;
+}
+
+async function etcd(bin: string, workload: string, dir: string): Promise<RunResult> {
+  const r = JSON.parse((await exec(bin, ['bench', dir, workload])).trim()) as {
+    saves: number;
+    entries: number;
+    payloadBytes: number;
+    seconds: number;
+    entriesPerSec: number;
+    MBps: number;
+  };
+  return {
+    impl: 'etcd',
+    workload,
+    saves: r.saves,
+    entries: r.entries,
+    payloadBytes: r.payloadBytes,
+    seconds: r.seconds,
+    entriesPerSec: r.entriesPerSec,
+    savesPerSec: r.saves / r.seconds,
+    MBps: r.MBps,
+    peakRssMB: NaN,
+  };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+async function main(): Promise<void> {
+  const root = await repositoryRoot();
+  const base = join(root, '.bench');
+  mkdirSync(base, { recursive: true });
+  const bin = withEtcd ? await ensureReferenceHarness() : undefined;
+  const runs: RunResult[] = [];
+  let n = 0;
+  const fresh = () => {
+    const d = join(base, `run-${process.pid}-${++n}`);
+    rmSync(d, { recursive: true, force: true });
+    return d;
+  };
+  const record = (r: RunResult) => {
+    runs.push(r);
+    process.stderr.write(
+      `  ${r.impl.padEnd(6)} ${r.workload}  ${r.seconds.toFixed(2)} s  ${Math.round(r.savesPerSec)} saves/s  ${Math.round(r.entriesPerSec)} entries/s  ${r.MBps.toFixed(1)} MB/s\n`,
+    );
+  };
+
+  for (let round = 0; round < rounds; round++) {
+    process.stderr.write(`round ${round + 1}/${rounds}\n`);
+    const flip = round % 2 === 1;
+    for (const w of ['a', 'b'].filter((x) => only.includes(x))) {
+      const order: Array<() => Promise<RunResult>> = [];
+      order.push(async () => {
+        const d = fresh();
+        mkdirSync(d);
+        const r = await node('walnut', w, join(d, 'wal'));
+        rmSync(d, { recursive: true, force: true });
+        return r;
+      });
+      if (bin)
+        order.push(async () => {
+          const d = fresh();
+          const r = await etcd(bin, w, d);
+          rmSync(d, { recursive: true, force: true });
+          return r;
+        });
+      if (flip) order.reverse();
+      order.push(async () => {
+        const d = fresh();
+        mkdirSync(d);
+        const r = await node('raw', w, d);
+        rmSync(d, { recursive: true, force: true });
+        return r;
+      });
+      if (withSqlite)
+        order.push(async () => {
+          const d = fresh();
+          mkdirSync(d);
+          const r = await node('sqlite', w, d);
+          rmSync(d, { recursive: true, force: true });
+          return r;
+        });
+      for (const f of order) record(await f());
+    }
+    if (only.includes('c') || only.includes('d')) {
+      const dw = fresh();
+      mkdirSync(dw);
+      const walDir = join(dw, 'wal');
+      const de = fresh();
+      const steps: Array<() => Promise<void>> = [async () => record(await node('walnut', 'c', walDir))];
+      if (bin) steps.push(async () => record(await etcd(bin, 'c', de)));
+      if (flip) steps.reverse();
+      for (const s of steps) await s();
+      if (only.includes('d')) {
+        const reads: Array<() => Promise<void>> = [async () => record(await node('walnut', 'd', walDir))];
+        if (bin) reads.push(async () => record(await etcd(bin, 'd', de)));
+        if (flip) reads.reverse();
+        reads.push(async () => record(await node('raw', 'd', walDir)));
+        for (const s of reads) await s();
+      }
+      rmSync(dw, { recursive: true, force: true });
+      rmSync(de, { recursive: true, force: true });
+    }
+    if (only.includes('e')) {
+      const d = fresh();
+      mkdirSync(d);
+      record(await node('walnut', 'e', join(d, 'wal')));
+      rmSync(d, { recursive: true, force: true });
+    }
+  }
+
+  const med = (impl: string, w: string, key: 'savesPerSec' | 'entriesPerSec' | 'MBps' | 'peakRssMB') => {
+    const xs = runs.filter((r) => r.impl === impl && r.workload === w).map((r) => r[key]);
+    return xs.length ? median(xs) : NaN;
+  };
+  const metric: Record<string, 'savesPerSec' | 'entriesPerSec' | 'MBps'> = {
+    a: 'savesPerSec',
+    b: 'entriesPerSec',
+    c: 'MBps',
+    d: 'MBps',
+    e: 'savesPerSec',
+  };
+  const unit: Record<string, string> = { a: 'saves/s', b: 'entries/s', c: 'MB/s', d: 'MB/s', e: 'saves/s' };
+  const rows = only.map((w) => {
+    const k = metric[w]!;
+    const walnut = med('walnut', w, k);
+    const etcdV = med('etcd', w, k);
+    const raw = med('raw', w, k);
+    const sqlite = med('sqlite', w, k);
+    return {
+      workload: w,
+      unit: unit[w],
+      walnut,
+      etcd: etcdV,
+      raw,
+      sqlite,
+      walnutPerEtcd: walnut / etcdV,
+      walnutPerRaw: walnut / raw,
+      walnutPerSqlite: walnut / sqlite,
+      eOverA: w === 'e' ? walnut / med('walnut', 'a', 'savesPerSec') : NaN,
+      walnutPeakRssMB: med('walnut', w, 'peakRssMB'),
+    };
+  });
+  const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '—');
+  const g = (x: number) => (Number.isFinite(x) ? (x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(1)) : '—');
+  const lines = [
+    `walnut benchmarks — ${quick ? 'quick, ' : ''}${rounds} round(s), medians; ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+    '',
+    '| workload | walnut/etcd | walnut/raw | walnut/sqlite | walnut | etcd | raw | sqlite | unit | walnut peak RSS MB |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.workload}${r.workload === 'e' ? ` (×${f(r.eOverA, 1)} a)` : ''} | ${f(r.walnutPerEtcd)} | ${f(r.walnutPerRaw)} | ${f(r.walnutPerSqlite)} | ${g(r.walnut)} | ${g(r.etcd)} | ${g(r.raw)} | ${g(r.sqlite)} | ${r.unit} | ${f(r.walnutPeakRssMB, 0)} |`,
+    ),
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  if (jsonOut)
+    writeFileSync(jsonOut, JSON.stringify({ quick, rounds, node: process.version, cores: cpus().length, rows, runs }, null, 2) + '\n');
+  if (existsSync(base)) rmSync(base, { recursive: true, force: true });
+}
+
+await main();
