@@ -7,6 +7,7 @@ import { describe } from 'vitest';
 import { goldenSuite } from './wal-suite/golden.js';
 import { etcdWalTests } from './wal-suite/etcd-tests.js';
 import { roundTripTests } from './wal-suite/round-trips.js';
+import { purgeTests } from './wal-suite/purge.js';
 import type { WalSuiteFactory } from './wal-suite/support.js';
 
 export type { WalSuiteFactory } from './wal-suite/support.js';
@@ -18,5 +19,6 @@ export function walSuite(factory: WalSuiteFactory): void {
     goldenSuite(factory);
     etcdWalTests(factory);
     roundTripTests(factory);
+    purgeTests(factory);
   });
 }

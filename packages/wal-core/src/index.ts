@@ -24,3 +24,5 @@ export { RecordType } from './codec/messages.js';
 export { RecordDecoder } from './record-decoder.js';
 export type { DecodedRecord, SegmentSource, RecordDecoderOptions } from './record-decoder.js';
 export { encodeEntry, decodeEntry, encodeHardState, decodeHardState, encodeSnapshot, decodeSnapshot } from './codec/messages.js';
+export { purgeSegments, SegmentPurger, PurgerStoppedError, systemTimer, DEFAULT_PURGE_INTERVAL_MS } from './purge.js';
+export type { PurgeOptions, PurgeResult, PurgeTimer, SegmentPurgerOptions, WalPurgeOptions } from './purge.js';

@@ -2,6 +2,7 @@
  * Options, and the seams through which the WAL receives time, logging, metrics and scheduling
  * (so a simulation with the same seed repeats exactly).
  */
+import type { WalPurgeOptions } from './purge.js';
 
 /**
  * A structured logger with pino's call shape (`logger.warn({ fields }, 'message')`), so a pino logger
@@ -71,6 +72,12 @@ export interface WalOptions {
    * Require a ConfState on every snapshot with index > 0, as etcd ≥ 3.5 does. Default false (etcd 3.4).
    */
   readonly requireConfState?: boolean;
+  /**
+   * Purge old segments in the background while the WAL is open for writing (etcd's `--max-wals`): keep the
+   * newest `max`, delete older ones the WAL has released (`releaseLockTo`). The WAL owns the purger: it
+   * starts after `create`/`open` and is stopped first thing in `close`, before any lock is released.
+   */
+  readonly purge?: WalPurgeOptions;
 }
 
 /** etcd SegmentSizeBytes. */

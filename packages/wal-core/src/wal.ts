@@ -43,6 +43,7 @@ import { repairWal } from './repair.js';
 import { closeSegments, openSegments, selectSegments, walExists, type OpenSegment } from './segment-files.js';
 import { formatSegmentName, parseSegmentName } from './segment-name.js';
 import { validSnapshotEntries, verifyWal } from './verify.js';
+import { SegmentPurger, checkPurgeOptions, type WalPurgeOptions } from './purge.js';
 import { EMPTY_HARD_STATE, isEmptyHardState, mustSync, type Entry, type HardState, type Snapshot } from './types.js';
 
 /** What {@link Wal.readAll} returns. */
@@ -70,11 +71,13 @@ interface ResolvedOptions {
   readonly scheduler: WalScheduler;
   readonly strictSegmentNames: boolean;
   readonly requireConfState: boolean;
+  readonly purge: WalPurgeOptions | undefined;
 }
 
 function resolveOptions(o: WalOptions | undefined): ResolvedOptions {
   const size = o?.segmentSizeBytes ?? DEFAULT_SEGMENT_SIZE_BYTES;
   if (!Number.isSafeInteger(size) || size < 1) throw new InvalidArgumentError(`segmentSizeBytes must be a positive integer, got ${size}`);
+  if (o?.purge !== undefined) checkPurgeOptions(o.purge);
   return {
     segmentSizeBytes: size,
     noFsync: o?.noFsync ?? false,
@@ -84,6 +87,7 @@ function resolveOptions(o: WalOptions | undefined): ResolvedOptions {
     scheduler: o?.scheduler ?? immediateScheduler,
     strictSegmentNames: o?.strictSegmentNames ?? false,
     requireConfState: o?.requireConfState ?? false,
+    purge: o?.purge,
   };
 }
 
@@ -148,6 +152,8 @@ export class Wal {
   private tailSeq = 0n;
   private encoder: RecordEncoder | undefined;
   private pipeline: FilePipeline | undefined;
+  /** The background purger of `options.purge` (write mode only); stopped first in close. */
+  private purger: SegmentPurger | undefined;
 
   private closed = false;
   private failure: WalPoisonedError | undefined;
@@ -226,6 +232,7 @@ export class Wal {
       o.logger.warn({ dir, broken, error: (e as Error).message }, 'wal: create failed; moved the directory aside');
       throw e;
     }
+    w.startPurger();
     return w;
   }
 
@@ -262,6 +269,7 @@ export class Wal {
       w.locks = segs.map((s) => ({ file: s.file, name: s.name }));
       w.tailSeq = names[names.length - 1]!.seq;
       w.pipeline = new FilePipeline(fs, dir, o.segmentSizeBytes, o.scheduler);
+      w.startPurger();
     } else {
       w.readSegments = segs;
     }
@@ -277,6 +285,8 @@ export class Wal {
     return this.enqueue(async () => {
       if (this.closed) return;
       this.closed = true;
+      // Before any lock is released: a purge round after that would delete segments the next open needs (etcd #11308).
+      await this.purger?.stop();
       await this.pipeline?.close();
       let err: unknown;
       if (this.encoder && !this.failure) {
@@ -659,8 +669,21 @@ export class Wal {
 
   private async closeQuietly(): Promise<void> {
     this.closed = true;
+    await this.purger?.stop();
     await this.pipeline?.close().catch(() => {});
     await this.releaseAll();
+  }
+
+  private startPurger(): void {
+    const p = this.o.purge;
+    if (!p) return;
+    this.purger = new SegmentPurger(this.fs, this.dir, {
+      ...p,
+      logger: this.o.logger,
+      strictSegmentNames: this.o.strictSegmentNames,
+      scheduler: this.o.scheduler,
+    });
+    this.purger.start();
   }
 
   /** For diagnostics: the names of the segments this WAL holds locked (the last is the tail). */
