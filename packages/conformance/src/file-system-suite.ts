@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe } from 'vitest';
 import type { FileSystem } from '@walnut/wal-core';
 import { SuiteContext } from './fs-suite/context.js';
+import { crashTests, type CrashCapability } from './fs-suite/crash.js';
 import { crossProcessTests } from './fs-suite/cross-process.js';
 import { directoryTests } from './fs-suite/directories.js';
 import { ioTests } from './fs-suite/io.js';
@@ -14,6 +15,8 @@ import { openTests } from './fs-suite/open.js';
 import { renameTests } from './fs-suite/rename.js';
 import { sizeTests } from './fs-suite/size.js';
 import { syncTests } from './fs-suite/sync.js';
+
+export type { CrashCapability, CrashMode, CrashRequest } from './fs-suite/crash.js';
 
 /** What {@link FileSystemSuiteFactory.create} returns for one test. */
 export interface FileSystemSuiteFixture {
@@ -56,6 +59,8 @@ export interface FileSystemSuiteFactory {
    * cross-process tests are registered as skipped, with the reason in their title.
    */
   readonly crossProcess?: CrossProcessLocking;
+  /** Present when the backend can simulate a crash (fs-memory): the crash-semantics tests run. Without it they are skipped. */
+  readonly crash?: CrashCapability;
 }
 
 /**
@@ -102,5 +107,6 @@ export function fileSystemSuite(factory: FileSystemSuiteFactory): void {
     renameTests(ctx);
     lockTests(ctx);
     crossProcessTests(ctx, factory.crossProcess);
+    crashTests(ctx, factory.crash);
   });
 }

@@ -37,42 +37,52 @@ export class MemoryFileHandle implements FileHandle {
   async read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
     this.#checkOpen('read');
     this.#checkRange('read', buffer, offset, length, position);
-    return this.#ctx.volume.read(this.#file.fd, buffer, offset, length, position, this.path);
+    return this.#ctx.volume.read(this.#file, buffer, offset, length, position, this.path);
   }
 
   async write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
     this.#checkWritable('write');
     this.#checkRange('write', buffer, offset, length, position);
     if (position + length > MAX_FILE_SIZE) throw fsError('EFBIG', 'write', this.path);
-    return this.#ctx.volume.write(this.#file.fd, buffer, offset, length, position, this.path);
+    return this.#ctx.volume.write(this.#file, buffer, offset, length, position, this.path);
   }
 
   async size(): Promise<number> {
     this.#checkOpen('fstat');
-    return this.#ctx.volume.size(this.#file.fd, this.path);
+    return this.#ctx.volume.size(this.#file, this.path);
   }
 
   async truncate(size: number): Promise<void> {
     this.#checkWritable('ftruncate');
     this.#checkSize('ftruncate', size);
-    this.#ctx.volume.setSize(this.#file.fd, size, this.path);
+    this.#ctx.volume.setSize(this.#file, size, this.path);
   }
 
   async allocate(size: number): Promise<void> {
     this.#checkWritable('fallocate');
     this.#checkSize('fallocate', size);
     // Memory has no blocks to reserve: extending with zeros is the whole job. Never shrink.
-    if (this.#ctx.volume.size(this.#file.fd, this.path) < size) this.#ctx.volume.setSize(this.#file.fd, size, this.path);
+    if (this.#ctx.volume.size(this.#file, this.path) < size) this.#ctx.volume.setSize(this.#file, size, this.path);
   }
 
   async datasync(): Promise<void> {
     this.#checkOpen('fdatasync');
-    this.#ctx.volume.syncFile(this.#file.fd, 'datasync', this.path);
+    this.#ctx.volume.syncFile(this.#file, 'datasync', this.path);
   }
 
   async sync(): Promise<void> {
     this.#checkOpen('fsync');
-    this.#ctx.volume.syncFile(this.#file.fd, 'sync', this.path);
+    this.#ctx.volume.syncFile(this.#file, 'sync', this.path);
+  }
+
+  /**
+   * Fault injection hook (used by `FaultInjectingFileSystem` when it fails a datasync): what Linux
+   * does after a failed fsync. The unsynced data of this file stays readable but is marked clean: no
+   * later sync persists it and a power cut loses it (a `keep-all` crash, the process dying, keeps it).
+   */
+  dropUnsynced(): void {
+    this.#checkOpen('fdatasync');
+    this.#ctx.volume.dropUnsynced(this.#file);
   }
 
   async tryLock(): Promise<void> {
@@ -97,7 +107,7 @@ export class MemoryFileHandle implements FileHandle {
     // a lock() still waiting through this handle can never be granted.
     this.#ctx.locks.cancelWait(this.#file.inode, this, fsError('EBADF', 'lock', this.path, 'handle closed while waiting for the lock'));
     this.#ctx.locks.release(this.#file.inode, this);
-    this.#ctx.volume.closeFile(this.#file.fd, this.path);
+    this.#ctx.volume.closeFile(this.#file, this.path);
   }
 
   #checkOpen(syscall: string): void {

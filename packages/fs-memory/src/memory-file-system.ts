@@ -7,23 +7,40 @@ import { fsError } from './errors.js';
 import { LockTable } from './lock-table.js';
 import { MemoryFileHandle, type HandleContext } from './memory-file-handle.js';
 import { isStrictlyInside, normalizePath, parentOf } from './path.js';
-import { MemoryVolume } from './volume.js';
+import { SplitMix64, deriveSeed, toSeed } from './prng.js';
+import { MemoryVolume, type CrashMode } from './volume.js';
 
 /** Options for {@link MemoryFileSystem}. */
 export interface MemoryFileSystemOptions {
   /**
-   * Seed of every pseudo-random decision this file system makes (default 0). Nothing uses it yet;
-   * the crash simulation will derive from it which unsynced writes and names survive a crash,
-   * so that a run with the same seed repeats exactly.
+   * Seed of every pseudo-random decision this file system makes (default 0): which unsynced writes
+   * and names survive a {@link MemoryFileSystem.crash} (the n-th crash draws from a seed derived
+   * from this one and n), so that a run with the same seed and the same operations repeats exactly.
    */
   readonly seed?: number | bigint;
+}
+
+/** Options for {@link MemoryFileSystem.crash}. */
+export interface CrashOptions {
+  /** Seed of this crash's decisions (default: derived from the file system's seed and its crash count). */
+  readonly seed?: number | bigint;
+  /**
+   * - `random` (default): a power cut. Synced data and synced names are kept; each unsynced write is
+   *   kept, dropped, or torn per 512-byte sector; each unsynced size change, create, rename and remove
+   *   is kept or reverted, all decided by the seed.
+   * - `durable-only`: a power cut that loses everything not yet durable (the worst case).
+   * - `keep-all`: a process crash (kill -9): everything the process did survives, only its locks
+   *   and handles go.
+   */
+  readonly mode?: CrashMode;
 }
 
 const DEFAULT_FILE_MODE = 0o600;
 const DEFAULT_DIR_MODE = 0o700;
 
 /**
- * A {@link FileSystem} that keeps everything in memory, for tests and simulations.
+ * A {@link FileSystem} that keeps everything in memory, for tests and deterministic simulations,
+ * with a durability model and seeded crashes.
  *
  * Paths are absolute POSIX paths within the file system's own volume (`/wal`); a relative path
  * fails with `EINVAL`. Each instance is an independent, empty volume containing only `/`.
@@ -34,18 +51,22 @@ const DEFAULT_DIR_MODE = 0o700;
  * it; locks behave like open-file-description locks (per handle, following the inode, released on
  * close) and exclude other handles of this instance. Nothing reads the clock or `Math.random`.
  *
- * Durability: for now every operation is immediately "durable" (there is no crash to lose it);
- * `datasync`, `sync` and `syncDir` check their target and succeed. The seeded crash model comes
- * in a later release.
+ * Durability: `datasync`/`sync` of any handle make the file's current contents durable; `syncDir`
+ * makes the creates, renames and removes in that directory durable (a name created and never
+ * dir-synced can vanish in a crash even if its data was synced). {@link MemoryFileSystem.crash}
+ * returns a new file system holding what a power cut could leave; {@link MemoryFileSystem.durableState}
+ * shows what is durable now.
  *
  * @example
  * ```ts
  * const fs = new MemoryFileSystem({ seed: 42 });
- * await fs.mkdir('/wal', { recursive: true });
+ * await fs.mkdir('/wal');
+ * await fs.syncDir('/');
  * const f = await fs.open('/wal/a', 'createExclusive');
  * await f.write(new TextEncoder().encode('hi'), 0, 2, 0);
  * await f.datasync();
- * await f.close();
+ * await fs.syncDir('/wal');
+ * const after = fs.crash(); // a power cut: '/wal/a' holds 'hi' whatever the seed
  * ```
  */
 export class MemoryFileSystem implements FileSystem, NamedFileSystem {
@@ -53,15 +74,51 @@ export class MemoryFileSystem implements FileSystem, NamedFileSystem {
   readonly kind = 'memory';
   /** The seed this file system was created with, as a bigint. */
   readonly seed: bigint;
-  readonly #ctx: HandleContext;
+  #ctx: HandleContext;
+  #crashes = 0;
 
   constructor(options: MemoryFileSystemOptions = {}) {
-    const seed = options.seed ?? 0n;
-    if (typeof seed === 'number' && !Number.isSafeInteger(seed)) {
-      throw new RangeError(`MemoryFileSystem: seed must be an integer, got ${seed}`);
-    }
-    this.seed = BigInt(seed);
+    this.seed = toSeed(options.seed ?? 0n, 'MemoryFileSystem: seed');
     this.#ctx = { volume: new MemoryVolume(), locks: new LockTable() };
+  }
+
+  /**
+   * A power cut now: returns a new file system holding what the crash left (see
+   * {@link CrashOptions.mode}). Its `seed` is the crash's seed; it has no open handles and no locks,
+   * and everything in it is durable. This instance is not changed and stays usable (its handles and
+   * locks too), so one run can explore several crash points, or several crashes of one point.
+   *
+   * Deterministic: the same operations and the same crash seed give the same result. Without
+   * `options.seed`, the n-th crash of this instance uses a seed derived from {@link seed} and n.
+   */
+  crash(options: CrashOptions = {}): MemoryFileSystem {
+    this.#crashes++;
+    const seed = options.seed !== undefined ? toSeed(options.seed, 'crash: seed') : deriveSeed(this.seed, this.#crashes);
+    const mode = options.mode ?? 'random';
+    if (mode !== 'random' && mode !== 'durable-only' && mode !== 'keep-all') throw new RangeError(`crash: unknown mode '${String(mode)}'`);
+    const image = this.#ctx.volume.crashImage(mode, new SplitMix64(seed));
+    const after = new MemoryFileSystem({ seed });
+    after.#ctx = { volume: MemoryVolume.fromImage(image), locks: new LockTable() };
+    return after;
+  }
+
+  /**
+   * What is durable now, by path: `files` maps every file reachable through durable names to its
+   * contents as last synced; `dirs` maps every such directory (`/` included) to its durable names,
+   * sorted. This is exactly what a `durable-only` crash keeps.
+   */
+  durableState(): { files: Map<string, Uint8Array>; dirs: Map<string, string[]> } {
+    return this.#ctx.volume.durableState();
+  }
+
+  /**
+   * Fault injection hook: what Linux does after a failed fsync of the file at `path`. Its unsynced
+   * data stays readable but will never become durable (no later sync persists it; a power cut loses
+   * it). `FaultInjectingFileSystem` calls it (or the handle's `dropUnsynced`) when it fails a datasync.
+   */
+  dropUnsynced(path: string): void {
+    const p = normalizePath(path, 'fdatasync');
+    this.#ctx.volume.dropUnsyncedAt(p, path);
   }
 
   async open(path: string, flags: OpenFlags, options: OpenOptions = {}): Promise<FileHandle> {

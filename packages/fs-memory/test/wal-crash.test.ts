@@ -1,0 +1,194 @@
+// End to end: the WAL on the crash simulator. One run of a workload takes a crash clone before many
+// of its file system operations (the original goes on untouched), then every clone is reopened as etcd
+// does at boot (open, readAll; on an unexpected EOF close, repair once, retry) and must return every
+// save that was acknowledged before its crash point, exactly, and nothing that was never written.
+import { describe, expect, it } from 'vitest';
+import { EntryType, Wal, isWalError, type Entry } from '@walnut/wal-core';
+import { FaultInjectingFileSystem, MemoryFileSystem, SeededScheduler, SplitMix64, type CrashMode } from '../src/index.js';
+
+const DIR = '/data/wal';
+const META = new TextEncoder().encode('walnut-crash-test');
+const SEGMENT = 8 * 1024;
+
+/** The entry of save `i` (1-based): seeded size, up to ~3 KiB, so segments are cut every few saves. */
+function entryOf(seed: number, i: number): Entry {
+  const rng = new SplitMix64(BigInt(seed) * 1_000_003n + BigInt(i));
+  const data = new Uint8Array(rng.int(3000));
+  for (let k = 0; k < data.length; k++) data[k] = rng.int(256);
+  return { index: BigInt(i), term: 1n, type: EntryType.Normal, data };
+}
+
+interface CrashPoint {
+  readonly fs: MemoryFileSystem;
+  /** Saves acknowledged (resolved) before the crash. */
+  readonly acked: number;
+  /** The file system operation the crash came before. */
+  readonly op: number;
+}
+
+interface Workload {
+  readonly seed: number;
+  readonly saves: number;
+  readonly mode: CrashMode;
+  /** Take a crash clone before operation n when this says so. */
+  readonly crashBefore: (op: number) => boolean;
+  /** Work around the Wal.create gap (see below) by syncing the new WAL directory. */
+  readonly syncWalDirAfterCreate: boolean;
+  /** Run the file pipeline and every operation through a seeded scheduler. */
+  readonly scheduled?: boolean;
+}
+
+async function run(w: Workload): Promise<CrashPoint[]> {
+  const mem = new MemoryFileSystem({ seed: w.seed });
+  await mem.mkdir('/data');
+  await mem.syncDir('/');
+  const points: CrashPoint[] = [];
+  let acked = 0;
+  const scheduler = w.scheduled ? new SeededScheduler({ seed: w.seed }) : undefined;
+  const fs = new FaultInjectingFileSystem(mem, {
+    seed: w.seed,
+    ...(scheduler ? { scheduler } : {}),
+    onOperation: (op) => {
+      if (w.crashBefore(op.index)) points.push({ fs: mem.crash({ mode: w.mode }), acked, op: op.index });
+    },
+  });
+  const options = { segmentSizeBytes: SEGMENT, ...(scheduler ? { scheduler: scheduler.schedule } : {}) };
+  const wal = await Wal.create(fs, DIR, META, options);
+  if (w.syncWalDirAfterCreate) await fs.syncDir(DIR);
+  for (let i = 1; i <= w.saves; i++) {
+    await wal.save({ term: 1n, vote: 1n, commit: BigInt(i) }, [entryOf(w.seed, i)]);
+    acked = i;
+  }
+  await wal.close();
+  points.push({ fs: mem.crash({ mode: w.mode }), acked, op: fs.operationCount + 1 });
+  return points;
+}
+
+/** etcd's boot: open, readAll; on an unexpected EOF close, repair once and retry. */
+async function recover(fs: MemoryFileSystem): Promise<{ wal: Wal; entries: Entry[]; commit: bigint; repaired: boolean }> {
+  let wal = await Wal.open(fs, DIR, { index: 0n, term: 0n }, { segmentSizeBytes: SEGMENT });
+  try {
+    const r = await wal.readAll();
+    return { wal, entries: r.entries, commit: r.hardState.commit, repaired: false };
+  } catch (e) {
+    await wal.close();
+    if (!isWalError(e, 'WAL_UNEXPECTED_EOF')) throw e;
+  }
+  expect(await Wal.repair(fs, DIR), 'repair of a torn tail').toBe(true);
+  wal = await Wal.open(fs, DIR, { index: 0n, term: 0n }, { segmentSizeBytes: SEGMENT });
+  const r = await wal.readAll();
+  return { wal, entries: r.entries, commit: r.hardState.commit, repaired: true };
+}
+
+/** What the crash points of a run looked like after recovery. */
+interface Stats {
+  points: number;
+  /** Recoveries that needed a repair (a torn tail). */
+  repaired: number;
+  /** Points where fewer saves were read back than had been written (unacknowledged ones lost). */
+  lostUnacknowledged: number;
+}
+
+/** Problems found at one crash point (empty: fine). */
+async function check(w: Workload, p: CrashPoint, stats: Stats): Promise<string[]> {
+  const where = `seed ${w.seed}, ${w.mode} crash before operation ${p.op} (${p.acked} saves acknowledged)`;
+  let recovered;
+  try {
+    recovered = await recover(p.fs);
+  } catch (e) {
+    // Before create has returned, nothing was promised: no WAL at all is a valid outcome.
+    if (p.acked === 0 && isWalError(e)) return [];
+    return [`${where}: recovery failed: ${(e as Error).message}`];
+  }
+  const { wal, entries, commit } = recovered;
+  stats.points++;
+  if (recovered.repaired) stats.repaired++;
+  if (entries.length < w.saves && entries.length < p.acked + 1) stats.lostUnacknowledged++;
+  const problems: string[] = [];
+  if (entries.length < p.acked) problems.push(`${where}: ${entries.length} entries read back`);
+  if (commit < BigInt(p.acked)) problems.push(`${where}: commit ${commit} read back`);
+  for (let k = 0; k < entries.length; k++) {
+    const want = entryOf(w.seed, k + 1);
+    const got = entries[k]!;
+    if (k >= w.saves || got.index !== want.index || got.term !== want.term || !sameBytes(got.data, want.data)) {
+      problems.push(`${where}: entry ${k + 1} differs from what was saved`);
+      break;
+    }
+  }
+  // The recovered WAL takes appends, and they read back.
+  if (problems.length === 0) {
+    const next = entryOf(w.seed + 1, entries.length + 1);
+    await wal.save({ term: 1n, vote: 1n, commit: next.index }, [next]);
+    await wal.close();
+    const again = await Wal.open(p.fs, DIR, { index: 0n, term: 0n }, { segmentSizeBytes: SEGMENT });
+    const r = await again.readAll();
+    await again.close();
+    if (r.entries.length !== entries.length + 1 || !sameBytes(r.entries[entries.length]!.data, next.data)) {
+      problems.push(`${where}: an append after recovery did not read back`);
+    }
+  } else {
+    await wal.close();
+  }
+  return problems;
+}
+
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  const x = a ?? new Uint8Array(0);
+  const y = b ?? new Uint8Array(0);
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+async function problemsOf(w: Workload, stats: Stats = { points: 0, repaired: 0, lostUnacknowledged: 0 }): Promise<string[]> {
+  const problems: string[] = [];
+  for (const p of await run(w)) problems.push(...(await check(w, p, stats)));
+  return problems;
+}
+
+describe('WAL on the crash simulator: every acknowledged save survives', () => {
+  it('durable-only crashes before every file system operation', async () => {
+    const w: Workload = { seed: 1, saves: 20, mode: 'durable-only', crashBefore: () => true, syncWalDirAfterCreate: true };
+    expect(await problemsOf(w)).toEqual([]);
+  });
+
+  it('random crashes (kept, dropped and torn writes; kept and reverted names) at many points of many seeds', async () => {
+    const stats: Stats = { points: 0, repaired: 0, lostUnacknowledged: 0 };
+    for (let seed = 1; seed <= 10; seed++) {
+      const w: Workload = { seed, saves: 20, mode: 'random', crashBefore: (op) => op % 3 === seed % 3, syncWalDirAfterCreate: true };
+      expect(await problemsOf(w, stats)).toEqual([]);
+    }
+    // The crashes did tear tails (repair needed) and lose unacknowledged saves: the check was not vacuous.
+    expect(stats.repaired).toBeGreaterThan(0);
+    expect(stats.lostUnacknowledged).toBeGreaterThan(0);
+  });
+
+  it('keep-all crashes (the process dies, the machine does not)', async () => {
+    const w: Workload = { seed: 2, saves: 20, mode: 'keep-all', crashBefore: (op) => op % 2 === 0, syncWalDirAfterCreate: true };
+    expect(await problemsOf(w)).toEqual([]);
+  });
+
+  it('with the file pipeline and every operation interleaved by a seeded scheduler', async () => {
+    for (let seed = 21; seed <= 24; seed++) {
+      const w: Workload = {
+        seed,
+        saves: 20,
+        mode: 'random',
+        crashBefore: (op) => op % 4 === 0,
+        syncWalDirAfterCreate: true,
+        scheduled: true,
+      };
+      expect(await problemsOf(w)).toEqual([]);
+    }
+  });
+
+  // Wal.create (as etcd's wal.Create) creates the first segment inside `<dir>.tmp`, renames the
+  // directory into place and syncs the parent, but never syncs the WAL directory itself: the first
+  // segment's name is durable only from the first cut (whose syncDir(dir) commits it). Under POSIX
+  // rules a power cut before that loses the segment's name, and every save acknowledged so far
+  // with it. ext4 and XFS happen to commit the create with the parent's sync (one journal), so etcd
+  // does not lose data there; the simulator, like POSIX, does not promise that.
+  // Expected to fail until wal-core syncs the new directory (then: turn this into a plain `it`).
+  it.fails('without a syncDir of the new WAL directory, saves before the first cut survive a durable-only crash', async () => {
+    const w: Workload = { seed: 1, saves: 2, mode: 'durable-only', crashBefore: () => false, syncWalDirAfterCreate: false };
+    expect(await problemsOf(w)).toEqual([]);
+  });
+});
