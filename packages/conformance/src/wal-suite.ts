@@ -8,6 +8,7 @@ import { goldenSuite } from './wal-suite/golden.js';
 import { etcdWalTests } from './wal-suite/etcd-tests.js';
 import { roundTripTests } from './wal-suite/round-trips.js';
 import { purgeTests } from './wal-suite/purge.js';
+import { replayTests } from './wal-suite/replay.js';
 import type { WalSuiteFactory } from './wal-suite/support.js';
 
 export type { WalSuiteFactory } from './wal-suite/support.js';
@@ -20,5 +21,6 @@ export function walSuite(factory: WalSuiteFactory): void {
     etcdWalTests(factory);
     roundTripTests(factory);
     purgeTests(factory);
+    replayTests(factory);
   });
 }

@@ -36,7 +36,7 @@ import {
   type WalScheduler,
 } from './options.js';
 import { PageWriter } from './page-writer.js';
-import { replayRecords } from './read-all.js';
+import { replayRecords, replayStream, type ReplayItem, type ReplaySummary } from './read-all.js';
 import { RecordDecoder } from './record-decoder.js';
 import { RecordEncoder } from './record-encoder.js';
 import { repairWal } from './repair.js';
@@ -346,41 +346,85 @@ export class Wal {
    */
   async readAll(): Promise<ReadAllResult> {
     return this.enqueue(async () => {
-      this.checkOpen();
-      const dec = this.decoder;
-      if (!dec) throw new DecoderNotFoundError();
-      this.decoder = undefined;
+      const dec = this.takeDecoder();
       try {
         const r = await replayRecords(dec, this.start.index, this.start.term);
-        if (r.unexpectedEof && this.writeMode) throw r.unexpectedEof;
-        this.enti = r.lastEntryIndex;
-        if (!r.snapshotFound) {
-          throw new SnapshotNotFoundError(this.start.index, this.start.term, {
-            metadata: r.metadata,
-            hardState: r.hardState,
-            entries: r.entries,
-          });
-        }
-        this.start = { index: 0n, term: 0n };
-        this.metadata = r.metadata;
-        if (this.writeMode) {
-          const tail = this.locks[this.locks.length - 1]!;
-          // Zero everything after the last good record: leftovers of unsynced writes past a zero length word
-          // would otherwise be half overwritten by new records and fail their CRC on the next open.
-          const off = dec.lastOffset;
-          const size = await tail.file.size();
-          await tail.file.truncate(off);
-          await tail.file.allocate(size);
-          this.encoder = this.newEncoder(tail.file, off, dec.crc);
-        }
+        await this.finishRead(dec, r, r.entries);
         return { metadata: r.metadata, hardState: r.hardState, entries: r.entries };
       } finally {
-        if (!this.writeMode) {
-          await closeSegments(this.readSegments);
-          this.readSegments = [];
-        }
+        await this.closeReadSegments();
       }
     });
+  }
+
+  /**
+   * The streaming form of {@link Wal.readAll}, for replaying large WALs in bounded memory: yields the
+   * records in WAL order (entries after the start snapshot, HardStates, metadata, snapshot records) and
+   * returns the final metadata and HardState. The same checks and errors as readAll apply (a gap throws
+   * SliceOutOfRangeError, a missing start snapshot throws SnapshotNotFoundError at the end, a torn tail
+   * ends a read-mode stream quietly and throws in write mode); in write mode the WAL accepts appends once
+   * the stream has been consumed to its end.
+   *
+   * Entries come with raft's overwrite rule left to the consumer: an entry at index i replaces every entry
+   * at or after i yielded before it. Call either readAll or replay, once.
+   *
+   * ```ts
+   * for await (const item of wal.replay()) if (item.kind === 'entry') apply(item.entry);
+   * ```
+   */
+  async *replay(): AsyncGenerator<ReplayItem, { metadata: Uint8Array | undefined; hardState: HardState }> {
+    const dec = await this.enqueue(async () => this.takeDecoder());
+    try {
+      const it = replayStream(dec, this.start.index, this.start.term);
+      for (;;) {
+        const r = await it.next();
+        if (r.done) {
+          const summary = r.value;
+          await this.enqueue(() => this.finishRead(dec, summary, []));
+          return { metadata: summary.metadata, hardState: summary.hardState };
+        }
+        yield r.value;
+      }
+    } finally {
+      await this.closeReadSegments();
+    }
+  }
+
+  private takeDecoder(): RecordDecoder {
+    this.checkOpen();
+    const dec = this.decoder;
+    if (!dec) throw new DecoderNotFoundError();
+    this.decoder = undefined;
+    return dec;
+  }
+
+  /** What readAll does once the records are read: judge the end, then (write mode) make the tail appendable. */
+  private async finishRead(dec: RecordDecoder, r: ReplaySummary, entries: Entry[]): Promise<void> {
+    if (r.unexpectedEof && this.writeMode) throw r.unexpectedEof;
+    this.enti = r.lastEntryIndex;
+    if (!r.snapshotFound) {
+      throw new SnapshotNotFoundError(this.start.index, this.start.term, { metadata: r.metadata, hardState: r.hardState, entries });
+    }
+    this.start = { index: 0n, term: 0n };
+    this.metadata = r.metadata;
+    if (this.writeMode) {
+      const tail = this.locks[this.locks.length - 1]!;
+      // Zero everything after the last good record: leftovers of unsynced writes past a zero length word
+      // would otherwise be half overwritten by new records and fail their CRC on the next open.
+      const off = dec.lastOffset;
+      const size = await tail.file.size();
+      await tail.file.truncate(off);
+      await tail.file.allocate(size);
+      this.encoder = this.newEncoder(tail.file, off, dec.crc);
+    }
+  }
+
+  private async closeReadSegments(): Promise<void> {
+    if (!this.writeMode && this.readSegments.length > 0) {
+      const segs = this.readSegments;
+      this.readSegments = [];
+      await closeSegments(segs);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
