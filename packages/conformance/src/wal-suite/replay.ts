@@ -6,7 +6,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Wal, joinPath, type Entry, type FileSystem, type HardState, type SnapshotPosition } from '@walnut/wal-core';
-import { replayOps } from './golden.js';
 import { SeededRandom, copyIntoFs, goldenDatasets, goldenDir, type WalSuiteFactory } from './support.js';
 import { readFileSync } from 'node:fs';
 
