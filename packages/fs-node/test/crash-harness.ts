@@ -411,7 +411,18 @@ export async function runCrashCampaign(o: CampaignOptions): Promise<CampaignStat
     }
   };
   const per = Math.floor(o.kills / o.lanes);
-  await Promise.all(Array.from({ length: o.lanes }, (_, i) => lane(i, per + (i < o.kills % o.lanes ? 1 : 0))));
+  // A lane that fails (a writer that exits on its own, a protocol error) stops the others before the
+  // campaign reports it, so no child outlives the test.
+  const settled = await Promise.allSettled(
+    Array.from({ length: o.lanes }, (_, i) =>
+      lane(i, per + (i < o.kills % o.lanes ? 1 : 0)).catch((e: unknown) => {
+        stop = true;
+        throw e;
+      }),
+    ),
+  );
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
   return stats;
 }
 
