@@ -23,7 +23,7 @@ const opt = (name: string) => {
 };
 const quick = flag('--quick');
 const rounds = Number(opt('--rounds') ?? (quick ? 1 : 3));
-const only = (opt('--only') ?? 'a,b,c,d,e').split(',');
+const only = (opt('--only') ?? 'a,b,c,d,e,f').split(',');
 const withEtcd = !flag('--no-etcd');
 const withSqlite = !flag('--no-sqlite');
 const jsonOut = opt('--json');
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
         });
       for (const f of order) record(await f());
     }
-    if (only.includes('c') || only.includes('d')) {
+    if (only.includes('c') || only.includes('d') || only.includes('f')) {
       const dw = fresh();
       mkdirSync(dw);
       const walDir = join(dw, 'wal');
@@ -142,6 +142,16 @@ async function main(): Promise<void> {
         if (flip) reads.reverse();
         reads.push(async () => record(await node('raw', 'd', walDir)));
         for (const s of reads) await s();
+      }
+      if (only.includes('f')) {
+        // f: replay c's directory and a 16 MiB one, each in its own process; compare peak RSS.
+        const small = join(dw, 'small');
+        await node('walnut', 'c16', small);
+        const big = await node('walnut', 'f', walDir);
+        const little = await node('walnut', 'f', small);
+        record(big);
+        runs.push({ ...little, workload: 'f16' });
+        process.stderr.write(`  walnut f16 peak RSS ${little.peakRssMB.toFixed(0)} MB vs f ${big.peakRssMB.toFixed(0)} MB\n`);
       }
       rmSync(dw, { recursive: true, force: true });
       rmSync(de, { recursive: true, force: true });
@@ -164,8 +174,9 @@ async function main(): Promise<void> {
     c: 'MBps',
     d: 'MBps',
     e: 'savesPerSec',
+    f: 'MBps',
   };
-  const unit: Record<string, string> = { a: 'saves/s', b: 'entries/s', c: 'MB/s', d: 'MB/s', e: 'saves/s' };
+  const unit: Record<string, string> = { a: 'saves/s', b: 'entries/s', c: 'MB/s', d: 'MB/s', e: 'saves/s', f: 'MB/s' };
   const rows = only.map((w) => {
     const k = metric[w]!;
     const walnut = med('walnut', w, k);
@@ -183,6 +194,7 @@ async function main(): Promise<void> {
       walnutPerRaw: walnut / raw,
       walnutPerSqlite: walnut / sqlite,
       eOverA: w === 'e' ? walnut / med('walnut', 'a', 'savesPerSec') : NaN,
+      fRssGrowthMB: w === 'f' ? med('walnut', 'f', 'peakRssMB') - med('walnut', 'f16', 'peakRssMB') : NaN,
       walnutPeakRssMB: med('walnut', w, 'peakRssMB'),
     };
   });
@@ -195,7 +207,7 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.workload}${r.workload === 'e' ? ` (×${f(r.eOverA, 1)} a)` : ''} | ${f(r.walnutPerEtcd)} | ${f(r.walnutPerRaw)} | ${f(r.walnutPerSqlite)} | ${g(r.walnut)} | ${g(r.etcd)} | ${g(r.raw)} | ${g(r.sqlite)} | ${r.unit} | ${f(r.walnutPeakRssMB, 0)} |`,
+        `| ${r.workload}${r.workload === 'e' ? ` (×${f(r.eOverA, 1)} a)` : ''}${r.workload === 'f' ? ` (RSS +${f(r.fRssGrowthMB, 0)} MB vs 16 MiB)` : ''} | ${f(r.walnutPerEtcd)} | ${f(r.walnutPerRaw)} | ${f(r.walnutPerSqlite)} | ${g(r.walnut)} | ${g(r.etcd)} | ${g(r.raw)} | ${g(r.sqlite)} | ${r.unit} | ${f(r.walnutPeakRssMB, 0)} |`,
     ),
   ];
   process.stdout.write(lines.join('\n') + '\n');

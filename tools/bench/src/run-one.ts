@@ -3,7 +3,7 @@
  * `node run-one.js <walnut|raw|sqlite> <a|b|c|d|e> <dir> [--quick]`.
  */
 import { sqliteWrite } from './sqlite-peer.js';
-import { rawRead, rawWrite, walnutConcurrent, walnutRead, walnutWrite, type RunResult } from './workloads.js';
+import { rawRead, rawWrite, walnutConcurrent, walnutRead, walnutReplay, walnutWrite, type RunResult } from './workloads.js';
 
 const [impl, workload, dir] = process.argv.slice(2);
 const quick = process.argv.includes('--quick');
@@ -15,6 +15,7 @@ if (!impl || !workload || !dir) {
 async function run(): Promise<RunResult> {
   if (impl === 'walnut') {
     if (workload === 'd') return walnutRead(dir!);
+    if (workload === 'f') return walnutReplay(dir!);
     if (workload === 'e') return walnutConcurrent(dir!, quick);
     return walnutWrite(dir!, workload!, quick);
   }

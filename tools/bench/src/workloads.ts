@@ -41,6 +41,9 @@ export function shapeOf(workload: string, quick: boolean): WriteShape {
       return { saves: quick ? 64 : 512, perSave: 256, size: 4096, fsync: false };
     case 'e':
       return { saves: quick ? 5_000 : 50_000, perSave: 1, size: 100, fsync: true };
+    case 'c16':
+      // f's small reference: 16 MiB of c's entries.
+      return { saves: 16, perSave: 256, size: 4096, fsync: false };
     default:
       throw new Error(`no write shape for workload ${workload}`);
   }
@@ -138,6 +141,24 @@ export async function walnutRead(dir: string): Promise<RunResult> {
   for (const e of entries) bytes += e.data?.length ?? 0;
   await wal.close();
   return result('walnut', 'd', 0, entries.length, bytes, seconds);
+}
+
+/** f: streaming replay (wal.replay) of a directory, keeping nothing: memory must stay flat. */
+export async function walnutReplay(dir: string): Promise<RunResult> {
+  syncAll(dir);
+  const t0 = performance.now();
+  const wal = await Wal.openForRead(new NodeFileSystem(), dir, { index: 0n, term: 0n });
+  let entries = 0;
+  let bytes = 0;
+  for await (const item of wal.replay()) {
+    if (item.kind === 'entry') {
+      entries++;
+      bytes += item.entry.data?.length ?? 0;
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  await wal.close();
+  return result('walnut', 'f', 0, entries, bytes, seconds);
 }
 
 /** Outside the timing: finish the writeback of c (written without fsync) so it does not compete with the read. */
