@@ -67,18 +67,44 @@ export class FileInode {
     this.liveDataLength = Math.min(this.liveDataLength, size);
   }
 
-  /** datasync / sync: the live contents become durable. */
+  /** Set by {@link dropUnsynced}: the live contents hold bytes that no sync will persist. */
+  #diverged = false;
+
+  /**
+   * datasync / sync: the live contents become durable. After a {@link dropUnsynced} only the pages
+   * written since are persisted (whole, with whatever they hold, as the kernel writes back whole
+   * dirty pages); the lost bytes in other pages stay lost.
+   */
   sync(): void {
-    for (const op of this.pending) applyDataOp(this.durable, op);
+    const live = this.live;
+    if (!this.#diverged || live === undefined) {
+      for (const op of this.pending) applyDataOp(this.durable, op);
+      this.pending = [];
+      return;
+    }
+    const size = live.getSize();
+    for (const op of this.pending) if ('size' in op) this.durable.setSize(op.size);
+    for (const op of this.pending) {
+      if ('size' in op) continue;
+      const start = Math.floor(op.position / PAGE_BYTES) * PAGE_BYTES;
+      const end = Math.min(size, Math.ceil((op.position + op.bytes.length) / PAGE_BYTES) * PAGE_BYTES);
+      if (end <= start) continue;
+      const page = new Uint8Array(end - start);
+      live.read(page, 0, page.length, start);
+      this.durable.write(start, page);
+    }
+    this.durable.setSize(size);
     this.pending = [];
   }
 
   /**
    * What a failed fsync leaves (Linux since 4.13): the unsynced data stays in the page cache, so the
-   * process still reads it, but it is marked clean and will never reach the disk unless written again.
+   * process still reads it, but its pages are marked clean: it never reaches the disk unless its page
+   * is written again, and a power cut loses it.
    */
   dropUnsynced(): void {
     this.pending = [];
+    this.#diverged = true;
   }
 }
 
@@ -215,6 +241,8 @@ export function applyDataOp(target: SparseBytes, op: DataOp): void {
 
 /** Sector size of the tearing model. */
 export const SECTOR_BYTES = 512;
+/** Page size of the page cache model (what a sync writes back after a failed one). */
+export const PAGE_BYTES = 4096;
 
 /** The choices a random crash makes about a file's unsynced data. */
 export interface DataDecisions {

@@ -77,8 +77,9 @@ export class MemoryFileHandle implements FileHandle {
 
   /**
    * Fault injection hook (used by `FaultInjectingFileSystem` when it fails a datasync): what Linux
-   * does after a failed fsync. The unsynced data of this file stays readable but is marked clean: no
-   * later sync persists it and a power cut loses it (a `keep-all` crash, the process dying, keeps it).
+   * does after a failed fsync. The unsynced data of this file stays readable but its pages are marked
+   * clean: only pages written again are persisted by a later sync, and a power cut loses the rest (a
+   * `keep-all` crash, the process dying, keeps it).
    */
   dropUnsynced(): void {
     this.#checkOpen('fdatasync');

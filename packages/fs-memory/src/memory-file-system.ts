@@ -113,8 +113,9 @@ export class MemoryFileSystem implements FileSystem, NamedFileSystem {
 
   /**
    * Fault injection hook: what Linux does after a failed fsync of the file at `path`. Its unsynced
-   * data stays readable but will never become durable (no later sync persists it; a power cut loses
-   * it). `FaultInjectingFileSystem` calls it (or the handle's `dropUnsynced`) when it fails a datasync.
+   * data stays readable but its pages are clean: a later sync persists only the 4 KiB pages written
+   * again since (and the size), a power cut loses the rest. `FaultInjectingFileSystem` calls it (or
+   * the handle's `dropUnsynced`) when it fails a datasync.
    */
   dropUnsynced(path: string): void {
     const p = normalizePath(path, 'fdatasync');
