@@ -183,7 +183,7 @@ export class FaultInjectingFileSystem implements FileSystem, NamedFileSystem {
 
   async open(path: string, flags: OpenFlags, options?: OpenOptions): Promise<FileHandle> {
     await this.#begin('open', 'open', path);
-    return new FaultInjectingFileHandle(this, await this.#inner.open(path, flags, options));
+    return new FaultInjectingFileHandle(this.#hooks, await this.#inner.open(path, flags, options));
   }
 
   async readdir(path: string): Promise<string[]> {
@@ -223,38 +223,38 @@ export class FaultInjectingFileSystem implements FileSystem, NamedFileSystem {
 
   // ---- used by the handles ------------------------------------------------------------------
 
-  /**
-   * Counts an operation, decides its fault, waits for the scheduler, then throws the fault if any.
-   * `onFault` runs (synchronously) just before the error is thrown.
-   * @internal
-   */
-  async begin(kind: OperationKind, syscall: string, path: string, onFault?: () => void): Promise<OperationInfo> {
-    return this.#begin(kind, syscall, path, undefined, onFault);
-  }
+  /** What the handles use (kept off the public surface). */
+  readonly #hooks: HandleHooks = {
+    begin: (kind, syscall, path, onFault) => this.#begin(kind, syscall, path, undefined, onFault),
+    shortWrite: (op, length) => this.#shortWrite(op, length),
+    flipBits: (op, buffer, offset, n) => this.#flipBits(op, buffer, offset, n),
+    dropUnsyncedOf: (handle) => this.#dropUnsyncedOf(handle),
+  };
 
-  /** @internal */
-  shortWrite(op: OperationInfo, length: number): number {
+  #shortWrite(op: OperationInfo, length: number): number {
     if (length < 2 || !this.#rng.chance(this.#shortWrites)) return length;
     const n = 1 + this.#rng.int(length - 1);
     this.#injected.push({ ...op, fault: 'shortWrite', detail: `wrote ${n} of ${length} bytes` });
     return n;
   }
 
-  /** @internal */
-  flipBits(op: OperationInfo, buffer: Uint8Array, offset: number, n: number): void {
+  #flipBits(op: OperationInfo, buffer: Uint8Array, offset: number, n: number): void {
     if (n <= 0 || !this.#rng.chance(this.#bitFlips)) return;
     const bit = this.#rng.int(n * 8);
     buffer[offset + Math.floor(bit / 8)]! ^= 1 << (bit % 8);
     this.#injected.push({ ...op, fault: 'bitFlip', detail: `bit ${bit % 8} of byte ${Math.floor(bit / 8)} of the read` });
   }
 
-  /** @internal */
-  dropUnsyncedOf(handle: FileHandle): void {
+  #dropUnsyncedOf(handle: FileHandle): void {
     const h = handle as FileHandle & DroppableHandle;
     if (typeof h.dropUnsynced === 'function') h.dropUnsynced();
     else (this.#inner as DroppableFileSystem).dropUnsynced?.(handle.path);
   }
 
+  /**
+   * Counts an operation, decides its fault, waits for the scheduler, then throws the fault if any.
+   * `onFault` runs (synchronously) just before the error is thrown.
+   */
   async #begin(kind: OperationKind, syscall: string, path: string, otherPath?: string, onFault?: () => void): Promise<OperationInfo> {
     const index = ++this.#count;
     const info: OperationInfo = { index, kind, path };
@@ -276,12 +276,20 @@ export class FaultInjectingFileSystem implements FileSystem, NamedFileSystem {
   }
 }
 
+/** How a handle reaches its file system's rules and generator. */
+interface HandleHooks {
+  begin(kind: OperationKind, syscall: string, path: string, onFault?: () => void): Promise<OperationInfo>;
+  shortWrite(op: OperationInfo, length: number): number;
+  flipBits(op: OperationInfo, buffer: Uint8Array, offset: number, n: number): void;
+  dropUnsyncedOf(handle: FileHandle): void;
+}
+
 /** A handle of {@link FaultInjectingFileSystem}: every operation goes through the wrapper's rules. */
 class FaultInjectingFileHandle implements FileHandle {
-  readonly #fs: FaultInjectingFileSystem;
+  readonly #fs: HandleHooks;
   readonly #inner: FileHandle;
 
-  constructor(fs: FaultInjectingFileSystem, inner: FileHandle) {
+  constructor(fs: HandleHooks, inner: FileHandle) {
     this.#fs = fs;
     this.#inner = inner;
   }

@@ -5,3 +5,4 @@
  */
 export { NodeFileSystem } from './node-file-system.js';
 export type { NodeFileSystemOptions } from './node-file-system.js';
+export type { Preallocation } from './preallocation.js';

@@ -11,12 +11,14 @@ import type { FileHandle } from '@walnut/wal-core';
 import { fsError, toFileSystemError } from './errors.js';
 import * as nodefs from './fs-calls.js';
 import { tryLockFd, unlockFd, waitForLockFd } from './native-lock.js';
+import { zeroFill, type Preallocation } from './preallocation.js';
 
 /** See the module comment. Created by {@link NodeFileSystem.open}. */
 export class NodeFileHandle implements FileHandle {
   readonly path: string;
   readonly #fd: number;
   readonly #writable: boolean;
+  readonly #preallocation: Preallocation;
   #closed = false;
   #closing: Promise<void> | undefined;
   /** Operations started and not yet finished (lock waits excluded, see {@link lock}). */
@@ -31,10 +33,11 @@ export class NodeFileHandle implements FileHandle {
   readonly #lockWaits = new Set<{ nativeDone: Promise<void>; reject: (err: unknown) => void }>();
 
   /** @internal */
-  constructor(path: string, fd: number, writable: boolean) {
+  constructor(path: string, fd: number, writable: boolean, preallocation: Preallocation = 'zero-fill') {
     this.path = path;
     this.#fd = fd;
     this.#writable = writable;
+    this.#preallocation = preallocation;
   }
 
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
@@ -66,26 +69,38 @@ export class NodeFileHandle implements FileHandle {
   }
 
   /**
-   * Extends the file to `size` with zeros if it is shorter; never shrinks.
+   * Makes the file at least `size` bytes long, the new bytes zeros, reserving the space; never shrinks.
    *
-   * Node has no fallocate(2), so this extends with ftruncate: the fallback etcd itself uses where
-   * fallocate is unsupported (`fileutil.Preallocate` with extendFile). The new range is a hole:
-   * it reads as zeros but reserves no blocks, so a full disk shows up at a later write rather
-   * than here. The fs-node production issue measures real reservation (a small native fallocate
-   * addon vs zero-filling in the background pipeline) against this.
+   * Node has no fallocate(2). With the default `zero-fill` preallocation the new range is written
+   * with zeros and fdatasynced (see `preallocation.ts`): the blocks are really allocated, so a full
+   * disk fails here with `ENOSPC` (and the file is put back to its old size), not in a later append.
+   * With `extend` it is ftruncate, etcd's fallback where fallocate is unsupported: a hole, no blocks
+   * reserved, instant.
    */
   allocate(size: number): Promise<void> {
     return this.#run('fallocate', true, async (fd) => {
       const want = checkSize(size, 'fallocate', this.path);
-      // fstat + ftruncate is not atomic: a write through this handle that extended the file in
-      // between would be cut off. So allocate runs alone: it waits for the writes already started
-      // and holds new ones (and other allocates) back until it is done.
+      // fstat + extend is not atomic: a write through this handle that extended the file in
+      // between would be cut off (or overwritten with zeros). So allocate runs alone: it waits for
+      // the writes already started and holds new ones (and other allocates) back until it is done.
       while (this.#allocating !== undefined) await this.#allocating;
       let done!: () => void;
       this.#allocating = new Promise<void>((resolve) => (done = resolve));
       try {
         if (this.#writers > 0) await new Promise<void>((resolve) => (this.#writersDone = resolve));
-        if ((await nodefs.fstat(fd)).size < want) await nodefs.ftruncate(fd, want);
+        const have = (await nodefs.fstat(fd)).size;
+        if (have >= want) return;
+        if (this.#preallocation === 'extend') {
+          await nodefs.ftruncate(fd, want);
+          return;
+        }
+        try {
+          await zeroFill(fd, have, want);
+        } catch (err) {
+          // Give back what was reserved so far (a full disk stays as full as it was before the call).
+          await nodefs.ftruncate(fd, have).catch(noop);
+          throw err;
+        }
       } finally {
         this.#writersDone = undefined;
         this.#allocating = undefined;

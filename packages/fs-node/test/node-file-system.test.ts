@@ -157,15 +157,15 @@ describe('handles', () => {
     expect(content.every((b) => b === 9)).toBe(true);
   });
 
-  it('allocate extends the file to the requested size without writing data blocks', async () => {
-    const fs = new NodeFileSystem();
+  it("allocate with preallocation 'extend' extends the file to the requested size without writing data blocks", async () => {
+    const fs = new NodeFileSystem({ preallocation: 'extend' });
     const h = await fs.open(join(scratch, 'seg'), 'create');
     await h.allocate(8 << 20);
     await h.close();
     const st = statSync(join(scratch, 'seg'));
     expect(st.size).toBe(8 << 20);
-    // ftruncate leaves a hole: fewer 512-byte blocks than the size would need (a real
-    // reservation will change this; see the README).
+    // ftruncate leaves a hole: fewer 512-byte blocks than the size would need (the default,
+    // zero-fill, reserves them: preallocation.test.ts).
     expect(st.blocks * 512).toBeLessThan(8 << 20);
   });
 
