@@ -99,11 +99,12 @@ function checkInterval(ms: unknown): void {
  * `.wal` that parse as segment names, sorted as the WAL sorts them) and, while more than `max` remain,
  * takes the oldest: opens it read-write, takes its lock without waiting and deletes it. A segment whose
  * lock is held elsewhere (a WAL that has not released it, in this process or another) stops the round:
- * it is reported as `blockedBy` and logged as "failed to lock file", and nothing newer is tried. After the
- * removals the directory is synced, then the locks are released.
+ * it is reported as `blockedBy` and logged as "failed to lock file", and nothing newer is tried. The
+ * directory is synced after each removal (oldest first, so a crash never leaves a gap), then the locks are
+ * released.
  *
- * Any other failure is thrown (after syncing the directory for what was already removed and closing every
- * handle); a segment that disappeared meanwhile counts as gone.
+ * Any other failure is thrown (what was removed before it is already synced; every handle is closed); a
+ * segment that disappeared meanwhile counts as gone.
  */
 export async function purgeSegments(fs: FileSystem, dir: string, options: PurgeOptions): Promise<PurgeResult> {
   checkMax(options.max);
@@ -145,13 +146,13 @@ export async function purgeSegments(fs: FileSystem, dir: string, options: PurgeO
       }
       held.push(file);
       await fs.remove(path, { force: true });
+      // Each removal is made durable before the next: unsynced removals are unordered in a crash, and
+      // keeping a later removal while an earlier one is reverted would leave a sequence gap (a WAL that
+      // validSnapshotEntries, reading every segment, cannot read across).
+      await fs.syncDir(dir);
       removed.push(name);
       gone++;
     }
-    if (removed.length > 0) await fs.syncDir(dir);
-  } catch (e) {
-    if (removed.length > 0) await fs.syncDir(dir).catch(() => {});
-    throw e;
   } finally {
     for (const f of held) await f.close().catch(() => {});
   }

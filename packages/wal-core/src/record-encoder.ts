@@ -19,12 +19,16 @@ const MAX_HEADER = 1 + 5 + 1 + 5 + 1 + 5; // type, crc, data key + length (uint3
 
 export class RecordEncoder {
   private scratch: Uint8Array | undefined;
+  /** File offset up to which this file's bytes are known durable (the last successful datasync). */
+  syncedOffset: number;
 
   constructor(
     readonly pw: PageWriter,
     /** The running CRC-32C over the data of every non-CRC record written since the WAL was created. */
     public crc: number,
-  ) {}
+  ) {
+    this.syncedOffset = pw.osOffset;
+  }
 
   /** Encodes a record whose data is already serialized (metadata, state, snapshot) or absent. */
   async encode(type: number, data: Uint8Array | undefined): Promise<void> {

@@ -205,6 +205,10 @@ export class Wal {
       await w.encoder.encode(RecordType.Metadata, metadata);
       await w.writeSnapshotRecord({ index: 0n, term: 0n });
       await w.syncNow();
+      // Not in etcd: make the first segment's name durable inside the temp dir before it is renamed into
+      // place. POSIX does not order a create in a directory before that directory's own rename; without
+      // this, a power cut before the first cut could lose the segment and every save acknowledged so far.
+      await w.timedSync(() => fs.syncDir(tmp));
     } catch (e) {
       await w.releaseAll();
       await fs.remove(tmp, { recursive: true, force: true }).catch(() => {});
@@ -626,20 +630,41 @@ export class Wal {
     const enc = this.encoder;
     if (!enc) return;
     const upTo = this.writeSeq;
+    const tail = this.locks[this.locks.length - 1]!.file;
     try {
       await enc.pw.flush();
-      if (!this.o.noFsync) {
-        const tail = this.locks[this.locks.length - 1]!.file;
-        await this.timedSync(() => tail.datasync());
-      }
+      if (!this.o.noFsync) await this.timedSync(() => tail.datasync());
+      enc.syncedOffset = enc.pw.osOffset;
     } catch (e) {
       this.poison(e);
+      await this.dropUnsyncedTail(tail, enc.syncedOffset);
       throw e;
     }
     if (this.waiters.length > 0) {
       const done = this.waiters.filter((w) => w.seq <= upTo);
       this.waiters = this.waiters.filter((w) => w.seq > upTo);
       for (const w of done) w.resolve();
+    }
+  }
+
+  /**
+   * After a failed write or datasync, cut the tail back to what is known durable. Linux marks the pages
+   * of a failed writeback clean: they stay readable from the page cache but may never reach the disk, so
+   * a reopen without a reboot would read (and build on) records a power cut can still lose. Truncating
+   * drops them; a later successful datasync of the reopened WAL then covers the truncation too.
+   */
+  private async dropUnsyncedTail(tail: FileHandle, syncedOffset: number): Promise<void> {
+    try {
+      const size = await tail.size();
+      if (size > syncedOffset) {
+        await tail.truncate(syncedOffset);
+        await tail.allocate(Math.max(size, this.o.segmentSizeBytes));
+      }
+    } catch (e) {
+      this.o.logger.error(
+        { offset: syncedOffset, error: e instanceof Error ? e.message : String(e) },
+        'wal: could not drop the unsynced tail after a failed sync; do not reopen before a reboot',
+      );
     }
   }
 

@@ -260,7 +260,7 @@ export function purgeTests(factory: WalSuiteFactory): void {
     );
 
     it(
-      'removes each segment under its lock, syncs the directory, then lets the locks go',
+      'removes each segment under its lock, syncing the directory after each removal (oldest first: a crash leaves no gap), then lets the locks go',
       withFixture(factory, async ({ fs: inner, dir }) => {
         await makeSegmentFiles(inner, dir, 0, 5);
         const fs = new HookedFileSystem(inner);
@@ -270,8 +270,10 @@ export function purgeTests(factory: WalSuiteFactory): void {
         expect(trace).toEqual([
           `tryLock ${seg(0n, 0n)}`,
           `remove ${seg(0n, 0n)}`,
+          'syncDir ',
           `tryLock ${seg(1n, 1n)}`,
           `remove ${seg(1n, 1n)}`,
+          'syncDir ',
           `tryLock ${seg(2n, 2n)}`,
           `remove ${seg(2n, 2n)}`,
           'syncDir ',
