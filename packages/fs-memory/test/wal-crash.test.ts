@@ -32,8 +32,6 @@ interface Workload {
   readonly mode: CrashMode;
   /** Take a crash clone before operation n when this says so. */
   readonly crashBefore: (op: number) => boolean;
-  /** Work around the Wal.create gap (see below) by syncing the new WAL directory. */
-  readonly syncWalDirAfterCreate: boolean;
   /** Run the file pipeline and every operation through a seeded scheduler. */
   readonly scheduled?: boolean;
 }
@@ -54,7 +52,6 @@ async function run(w: Workload): Promise<CrashPoint[]> {
   });
   const options = { segmentSizeBytes: SEGMENT, ...(scheduler ? { scheduler: scheduler.schedule } : {}) };
   const wal = await Wal.create(fs, DIR, META, options);
-  if (w.syncWalDirAfterCreate) await fs.syncDir(DIR);
   for (let i = 1; i <= w.saves; i++) {
     await wal.save({ term: 1n, vote: 1n, commit: BigInt(i) }, [entryOf(w.seed, i)]);
     acked = i;
@@ -146,14 +143,14 @@ async function problemsOf(w: Workload, stats: Stats = { points: 0, repaired: 0, 
 
 describe('WAL on the crash simulator: every acknowledged save survives', () => {
   it('durable-only crashes before every file system operation', async () => {
-    const w: Workload = { seed: 1, saves: 20, mode: 'durable-only', crashBefore: () => true, syncWalDirAfterCreate: true };
+    const w: Workload = { seed: 1, saves: 20, mode: 'durable-only', crashBefore: () => true };
     expect(await problemsOf(w)).toEqual([]);
   });
 
   it('random crashes (kept, dropped and torn writes; kept and reverted names) at many points of many seeds', async () => {
     const stats: Stats = { points: 0, repaired: 0, lostUnacknowledged: 0 };
     for (let seed = 1; seed <= 10; seed++) {
-      const w: Workload = { seed, saves: 20, mode: 'random', crashBefore: (op) => op % 3 === seed % 3, syncWalDirAfterCreate: true };
+      const w: Workload = { seed, saves: 20, mode: 'random', crashBefore: (op) => op % 3 === seed % 3 };
       expect(await problemsOf(w, stats)).toEqual([]);
     }
     // The crashes did tear tails (repair needed) and lose unacknowledged saves: the check was not vacuous.
@@ -162,7 +159,7 @@ describe('WAL on the crash simulator: every acknowledged save survives', () => {
   });
 
   it('keep-all crashes (the process dies, the machine does not)', async () => {
-    const w: Workload = { seed: 2, saves: 20, mode: 'keep-all', crashBefore: (op) => op % 2 === 0, syncWalDirAfterCreate: true };
+    const w: Workload = { seed: 2, saves: 20, mode: 'keep-all', crashBefore: (op) => op % 2 === 0 };
     expect(await problemsOf(w)).toEqual([]);
   });
 
@@ -173,7 +170,6 @@ describe('WAL on the crash simulator: every acknowledged save survives', () => {
         saves: 20,
         mode: 'random',
         crashBefore: (op) => op % 4 === 0,
-        syncWalDirAfterCreate: true,
         scheduled: true,
       };
       expect(await problemsOf(w)).toEqual([]);
@@ -192,7 +188,7 @@ describe('wal-core under crashes: gaps the simulator found', () => {
   // with it (Wal.open: "no segment files found"). ext4 and XFS happen to commit the create with the
   // parent's sync (one journal); the simulator, like POSIX, does not promise that.
   it('saves acknowledged before the first cut survive a power cut (without the user syncing the new WAL directory)', async () => {
-    const w: Workload = { seed: 1, saves: 2, mode: 'durable-only', crashBefore: () => false, syncWalDirAfterCreate: false };
+    const w: Workload = { seed: 1, saves: 2, mode: 'durable-only', crashBefore: () => false };
     expect(await problemsOf(w)).toEqual([]);
   });
 
