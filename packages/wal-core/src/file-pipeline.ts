@@ -26,6 +26,8 @@ export class FilePipeline {
     private readonly dir: string,
     private readonly size: number,
     private readonly scheduler: WalScheduler,
+    /** Told when a background preparation fails (the WAL logs it: the failure would otherwise surface only at the next cut). */
+    private readonly onError?: (e: unknown) => void,
   ) {
     this.prepareNext();
   }
@@ -52,14 +54,25 @@ export class FilePipeline {
         }
       });
     });
-    // A failure is reported to the next open(); never as an unhandled rejection.
-    this.pending.catch(() => {});
+    // A failure is reported to the next open() (and onError, now); never as an unhandled rejection.
+    this.pending.catch((e: unknown) => this.onError?.(e));
   }
 
-  /** The next prepared file (waits until it is ready); starts preparing the one after. */
+  /**
+   * The next prepared file (waits until it is ready); starts preparing the one after. If the background
+   * preparation failed (e.g. ENOSPC), it is tried once more now, so space freed in the meantime is used;
+   * a second failure is thrown.
+   */
   async open(): Promise<PreparedFile> {
     if (this.stopped || !this.pending) throw new Error('file pipeline is stopped');
-    const f = await this.pending;
+    let f: PreparedFile;
+    try {
+      f = await this.pending;
+    } catch {
+      this.count--; // reuse the same name
+      this.prepareNext();
+      f = await this.pending;
+    }
     this.prepareNext();
     return f;
   }

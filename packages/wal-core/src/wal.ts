@@ -224,7 +224,9 @@ export class Wal {
       await fs.remove(tmp, { recursive: true, force: true }).catch(() => {});
       throw e;
     }
-    w.pipeline = new FilePipeline(fs, dir, o.segmentSizeBytes, o.scheduler);
+    w.pipeline = new FilePipeline(fs, dir, o.segmentSizeBytes, o.scheduler, (e) =>
+      o.logger.warn({ dir, error: e instanceof Error ? e.message : String(e) }, 'wal: failed to prepare the next segment'),
+    );
 
     // The rename is only durable once the parent directory is synced.
     try {
@@ -272,7 +274,9 @@ export class Wal {
     if (write) {
       w.locks = segs.map((s) => ({ file: s.file, name: s.name }));
       w.tailSeq = names[names.length - 1]!.seq;
-      w.pipeline = new FilePipeline(fs, dir, o.segmentSizeBytes, o.scheduler);
+      w.pipeline = new FilePipeline(fs, dir, o.segmentSizeBytes, o.scheduler, (e) =>
+        o.logger.warn({ dir, error: e instanceof Error ? e.message : String(e) }, 'wal: failed to prepare the next segment'),
+      );
       w.startPurger();
     } else {
       w.readSegments = segs;
