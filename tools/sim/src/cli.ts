@@ -1,0 +1,190 @@
+#!/usr/bin/env node
+/**
+ * `npm run sim -- --seeds N --from S [--verbose] [--steps K]`: runs the simulation for seeds S..S+N-1 and
+ * reports seeds per second and failures; each failure prints the one-line command that replays it and the
+ * end of its trace.
+ *
+ * `npm run sim -- --fuzz N --from S`: runs N structure-aware fuzz cases (fuzz.ts) from case S.
+ *
+ * Exit code: 0 if every seed / case passed, 1 if any failed, 2 on bad arguments.
+ */
+import { runFuzzCase, type FuzzResult } from './fuzz.js';
+import { KNOWN_ISSUES, runSeed, type KnownIssue, type SeedResult } from './runner.js';
+
+interface Args {
+  seeds: number;
+  from: bigint;
+  fuzz: number | undefined;
+  verbose: boolean;
+  steps: number | undefined;
+  determinism: boolean;
+  strict: boolean | KnownIssue[];
+}
+
+const USAGE = `usage: npm run sim -- [--seeds N] [--from S] [--verbose] [--steps K] [--determinism] [--strict]
+       npm run sim -- --fuzz N [--from S] [--verbose]
+
+  --seeds N        simulate N seeds (default 100)
+  --from S         first seed / fuzz case (default 0)
+  --verbose        print every trace line (use with --seeds 1 to replay a failure)
+  --steps K        workload steps per seed (default: chosen by the seed, 25-70)
+  --determinism    run every seed twice and require the same trace hash
+  --strict         do not work around known walnut bugs (see the README's list)
+  --strict-only I  do not work around the listed known bugs (comma-separated ids)
+  --fuzz N         run N fuzz cases instead of simulations`;
+
+function parseArgs(argv: readonly string[]): Args {
+  const a: Args = { seeds: 100, from: 0n, fuzz: undefined, verbose: false, steps: undefined, determinism: false, strict: false };
+  const int = (flag: string, v: string | undefined): number => {
+    if (v === undefined || !/^\d+$/.test(v)) throw new Error(`${flag} needs a non-negative integer, got ${v ?? 'nothing'}`);
+    return Number(v);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const f = argv[i]!;
+    switch (f) {
+      case '--seeds':
+        a.seeds = int(f, argv[++i]);
+        break;
+      case '--from': {
+        const v = argv[++i];
+        if (v === undefined || !/^\d+$/.test(v)) throw new Error(`--from needs a non-negative integer, got ${v ?? 'nothing'}`);
+        a.from = BigInt(v);
+        break;
+      }
+      case '--fuzz':
+        a.fuzz = int(f, argv[++i]);
+        break;
+      case '--steps':
+        a.steps = int(f, argv[++i]);
+        break;
+      case '--verbose':
+      case '-v':
+        a.verbose = true;
+        break;
+      case '--strict':
+        a.strict = true;
+        break;
+      case '--strict-only': {
+        const v = argv[++i] ?? '';
+        const ids = v.split(',').filter((x) => x);
+        for (const id of ids)
+          if (!(id in KNOWN_ISSUES)) throw new Error(`--strict-only: unknown issue ${id} (known: ${Object.keys(KNOWN_ISSUES).join(', ')})`);
+        a.strict = ids as KnownIssue[];
+        break;
+      }
+      case '--determinism':
+        a.determinism = true;
+        break;
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown argument ${f}`);
+    }
+  }
+  return a;
+}
+
+function rate(n: number, ms: number): string {
+  return ms > 0 ? (n / (ms / 1000)).toFixed(1) : '∞';
+}
+
+async function simulate(a: Args): Promise<number> {
+  const t0 = performance.now();
+  const failures: SeedResult[] = [];
+  const totals = new Map<string, number>();
+  let lastReport = t0;
+  const single = a.seeds === 1 && a.verbose;
+  for (let i = 0; i < a.seeds; i++) {
+    const seed = a.from + BigInt(i);
+    const r = await runSeed(seed, {
+      verbose: a.verbose,
+      strict: a.strict,
+      ...(single ? { echo: (l: string) => console.log(l) } : {}),
+      ...(a.steps === undefined ? {} : { steps: a.steps }),
+    });
+    for (const [k, v] of Object.entries(r.stats)) totals.set(k, (totals.get(k) ?? 0) + v);
+    let result = r;
+    if (a.determinism && r.ok) {
+      const again = await runSeed(seed, { strict: a.strict, ...(a.steps === undefined ? {} : { steps: a.steps }) });
+      if (again.hash !== r.hash) {
+        result = { ...r, ok: false, failure: `not deterministic: trace hash ${r.hash} then ${again.hash}` };
+      }
+    }
+    if (!result.ok) {
+      failures.push(result);
+      printFailure(result, a);
+    } else if (single) {
+      console.log(`seed ${seed} ok, trace hash ${r.hash}`);
+    }
+    const now = performance.now();
+    if (!single && now - lastReport > 5000) {
+      lastReport = now;
+      console.log(`  ... ${i + 1}/${a.seeds} seeds, ${rate(i + 1, now - t0)} seeds/s, ${failures.length} failed`);
+    }
+  }
+  const ms = performance.now() - t0;
+  console.log(
+    `sim: ${a.seeds} seeds (${a.from}..${a.from + BigInt(a.seeds) - 1n}) in ${(ms / 1000).toFixed(1)} s: ${rate(a.seeds, ms)} seeds/s, ${failures.length} failed${failures.length ? `: ${failures.map((f) => f.seed).join(' ')}` : ''}`,
+  );
+  console.log(`     totals: ${[...totals].map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  return failures.length ? 1 : 0;
+}
+
+function printFailure(r: SeedResult, a: Args): void {
+  const steps =
+    (a.steps === undefined ? '' : ` --steps ${a.steps}`) +
+    (a.strict === true ? ' --strict' : Array.isArray(a.strict) ? ` --strict-only ${a.strict.join(',')}` : '');
+  console.log(`\nFAILED seed ${r.seed}: ${r.failure}`);
+  console.log(`  replay: npm run sim -- --seeds 1 --from ${r.seed}${steps} --verbose`);
+  if (!(a.seeds === 1 && a.verbose)) {
+    console.log('  last trace lines:');
+    for (const l of r.trace.slice(-30)) console.log(`    ${l}`);
+  }
+  console.log('');
+}
+
+async function fuzz(a: Args): Promise<number> {
+  const n = a.fuzz!;
+  const t0 = performance.now();
+  const failures: FuzzResult[] = [];
+  let lastReport = t0;
+  for (let i = 0; i < n; i++) {
+    const c = a.from + BigInt(i);
+    const r = await runFuzzCase(c, { strict: a.strict !== false });
+    if (!r.ok) {
+      failures.push(r);
+      console.log(`\nFAILED fuzz case ${c}: ${r.failure}`);
+      console.log(`  case: ${r.description}`);
+      console.log(`  replay: npm run sim -- --fuzz 1 --from ${c}${a.strict !== false ? ' --strict' : ''} --verbose\n`);
+    } else if (a.verbose) {
+      console.log(`case ${c}: ${r.description}\n  ${r.outcomes.join('\n  ')}`);
+    }
+    const now = performance.now();
+    if (now - lastReport > 5000) {
+      lastReport = now;
+      console.log(`  ... ${i + 1}/${n} cases, ${rate(i + 1, now - t0)} cases/s, ${failures.length} failed`);
+    }
+  }
+  const ms = performance.now() - t0;
+  console.log(
+    `fuzz: ${n} cases (${a.from}..${a.from + BigInt(n) - 1n}) in ${(ms / 1000).toFixed(1)} s: ${rate(n, ms)} cases/s, ${failures.length} failed${failures.length ? `: ${failures.map((f) => f.id).join(' ')}` : ''}`,
+  );
+  return failures.length ? 1 : 0;
+}
+
+async function main(): Promise<void> {
+  let a: Args;
+  try {
+    a = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(`sim: ${(e as Error).message}\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  process.exitCode = a.fuzz !== undefined ? await fuzz(a) : await simulate(a);
+}
+
+await main();
