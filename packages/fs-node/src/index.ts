@@ -6,3 +6,4 @@
 export { NodeFileSystem } from './node-file-system.js';
 export type { NodeFileSystemOptions } from './node-file-system.js';
 export type { Preallocation } from './preallocation.js';
+export type { NodeIo } from './node-file-handle.js';

@@ -13,12 +13,16 @@ import * as nodefs from './fs-calls.js';
 import { tryLockFd, unlockFd, waitForLockFd } from './native-lock.js';
 import { zeroFill, type Preallocation } from './preallocation.js';
 
+/** How the data path (read, write, datasync, sync) calls the OS: see NodeFileSystemOptions.io. */
+export type NodeIo = 'sync' | 'async';
+
 /** See the module comment. Created by {@link NodeFileSystem.open}. */
 export class NodeFileHandle implements FileHandle {
   readonly path: string;
   readonly #fd: number;
   readonly #writable: boolean;
   readonly #preallocation: Preallocation;
+  readonly #io: NodeIo;
   #closed = false;
   #closing: Promise<void> | undefined;
   /** Operations started and not yet finished (lock waits excluded, see {@link lock}). */
@@ -33,17 +37,18 @@ export class NodeFileHandle implements FileHandle {
   readonly #lockWaits = new Set<{ nativeDone: Promise<void>; reject: (err: unknown) => void }>();
 
   /** @internal */
-  constructor(path: string, fd: number, writable: boolean, preallocation: Preallocation = 'zero-fill') {
+  constructor(path: string, fd: number, writable: boolean, preallocation: Preallocation = 'zero-fill', io: NodeIo = 'async') {
     this.path = path;
     this.#fd = fd;
     this.#writable = writable;
     this.#preallocation = preallocation;
+    this.#io = io;
   }
 
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
     return this.#run('read', false, (fd) => {
       checkRange(buffer, offset, length, position, 'read', this.path);
-      return nodefs.read(fd, buffer, offset, length, position);
+      return this.#io === 'sync' ? nodefs.readNow(fd, buffer, offset, length, position) : nodefs.read(fd, buffer, offset, length, position);
     });
   }
 
@@ -53,7 +58,9 @@ export class NodeFileHandle implements FileHandle {
       while (this.#allocating !== undefined) await this.#allocating;
       this.#writers++;
       try {
-        return await nodefs.write(fd, buffer, offset, length, position);
+        return await (this.#io === 'sync'
+          ? nodefs.writeNow(fd, buffer, offset, length, position)
+          : nodefs.write(fd, buffer, offset, length, position));
       } finally {
         if (--this.#writers === 0) this.#writersDone?.();
       }
@@ -111,12 +118,12 @@ export class NodeFileHandle implements FileHandle {
 
   /** fdatasync(2). */
   datasync(): Promise<void> {
-    return this.#run('fdatasync', false, (fd) => nodefs.fdatasync(fd));
+    return this.#run('fdatasync', false, (fd) => (this.#io === 'sync' ? nodefs.fdatasyncNow(fd) : nodefs.fdatasync(fd)));
   }
 
   /** fsync(2). */
   sync(): Promise<void> {
-    return this.#run('fsync', false, (fd) => nodefs.fsync(fd));
+    return this.#run('fsync', false, (fd) => (this.#io === 'sync' ? nodefs.fsyncNow(fd) : nodefs.fsync(fd)));
   }
 
   async tryLock(): Promise<void> {

@@ -14,7 +14,7 @@ import {
 } from '@walnut/wal-core';
 import { fsError, toFileSystemError } from './errors.js';
 import * as nodefs from './fs-calls.js';
-import { NodeFileHandle } from './node-file-handle.js';
+import { NodeFileHandle, type NodeIo } from './node-file-handle.js';
 import { PREALLOCATIONS, type Preallocation } from './preallocation.js';
 
 /** Options for {@link NodeFileSystem}. */
@@ -39,6 +39,17 @@ export interface NodeFileSystemOptions {
    * The measurements behind the default are in the package README.
    */
   readonly preallocation?: Preallocation;
+  /**
+   * How reads, writes, datasyncs and syncs of open files call the OS (default `'async'`):
+   * - `'async'`: node:fs callback forms on the libuv pool; the event loop never waits for the disk.
+   * - `'sync'`: in the calling thread (pread/pwrite/fdatasync directly), skipping the thread pool round
+   *   trip; the event loop is blocked for each call (an fdatasync: ~0.1 ms on a fast disk, much longer on
+   *   a slow or busy one). PERFORMANCE-NOTES measured the sync forms committing fastest on an idle disk;
+   *   `npm run bench -- --io sync` compares them on yours. The WAL's group commit batches the saves
+   *   queued meanwhile either way.
+   * Segment preallocation (zero-fill) always runs asynchronously, in the background.
+   */
+  readonly io?: NodeIo;
 }
 
 const DEFAULT_FILE_MODE = 0o600;
@@ -85,6 +96,8 @@ export class NodeFileSystem implements FileSystem, NamedFileSystem {
   readonly root: string | undefined;
   /** How `allocate` reserves space (see {@link NodeFileSystemOptions.preallocation}). */
   readonly preallocation: Preallocation;
+  /** How the data path calls the OS (see {@link NodeFileSystemOptions.io}). */
+  readonly io: NodeIo;
 
   constructor(options: NodeFileSystemOptions = {}) {
     this.root = options.root === undefined ? undefined : nodePath.resolve(options.root);
@@ -95,6 +108,8 @@ export class NodeFileSystem implements FileSystem, NamedFileSystem {
       );
     }
     this.preallocation = preallocation;
+    this.io = options.io ?? 'async';
+    if (this.io !== 'sync' && this.io !== 'async') throw new TypeError(`unknown io '${String(this.io)}' (expected 'sync' or 'async')`);
   }
 
   async open(path: string, flags: OpenFlags, options: OpenOptions = {}): Promise<FileHandle> {
@@ -122,7 +137,7 @@ export class NodeFileSystem implements FileSystem, NamedFileSystem {
         throw fsError('EISDIR', 'open', path);
       }
     }
-    return new NodeFileHandle(path, fd, flags !== 'read', this.preallocation);
+    return new NodeFileHandle(path, fd, flags !== 'read', this.preallocation, this.io);
   }
 
   async readdir(path: string): Promise<string[]> {

@@ -27,6 +27,8 @@ const only = (opt('--only') ?? 'a,b,c,d,e,f').split(',');
 const withEtcd = !flag('--no-etcd');
 const withSqlite = !flag('--no-sqlite');
 const jsonOut = opt('--json');
+// fs-node's data-path I/O form (NodeFileSystemOptions.io), for the child processes.
+if (opt('--io')) process.env['WALNUT_BENCH_IO'] = opt('--io');
 const here = dirname(fileURLToPath(import.meta.url));
 
 function exec(cmd: string, args: string[]): Promise<string> {
@@ -201,7 +203,7 @@ async function main(): Promise<void> {
   const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '—');
   const g = (x: number) => (Number.isFinite(x) ? (x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(1)) : '—');
   const lines = [
-    `walnut benchmarks — ${quick ? 'quick, ' : ''}${rounds} round(s), medians; ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+    `walnut benchmarks — ${quick ? 'quick, ' : ''}fs-node io ${process.env['WALNUT_BENCH_IO'] ?? 'async'}, ${rounds} round(s), medians; ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
     '',
     '| workload | walnut/etcd | walnut/raw | walnut/sqlite | walnut | etcd | raw | sqlite | unit | walnut peak RSS MB |',
     '|---|---|---|---|---|---|---|---|---|---|',

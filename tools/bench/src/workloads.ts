@@ -9,6 +9,12 @@ import { join } from 'node:path';
 import { Wal, type Entry } from '@walnut/wal-core';
 import { NodeFileSystem } from '@walnut/fs-node';
 
+/** fs-node as the bench runs it: `--io sync|async` reaches the child processes as WALNUT_BENCH_IO. */
+function nodeFs(): NodeFileSystem {
+  const io = process.env['WALNUT_BENCH_IO'] === 'sync' ? 'sync' : 'async';
+  return new NodeFileSystem({ io });
+}
+
 /** One measured run. */
 export interface RunResult {
   impl: string;
@@ -95,7 +101,7 @@ function entriesFor(p: Uint8Array, first: number, n: number, size: number): Entr
 export async function walnutWrite(dir: string, workload: string, quick: boolean): Promise<RunResult> {
   const s = shapeOf(workload, quick);
   const p = pool();
-  const fs = new NodeFileSystem();
+  const fs = nodeFs();
   const wal = await Wal.create(fs, dir, new TextEncoder().encode('bench'), { noFsync: !s.fsync });
   let idx = 0;
   const t0 = performance.now();
@@ -113,7 +119,7 @@ export async function walnutWrite(dir: string, workload: string, quick: boolean)
 export async function walnutConcurrent(dir: string, quick: boolean, appenders = 64): Promise<RunResult> {
   const s = shapeOf('e', quick);
   const p = pool();
-  const wal = await Wal.create(new NodeFileSystem(), dir, new TextEncoder().encode('bench'));
+  const wal = await Wal.create(nodeFs(), dir, new TextEncoder().encode('bench'));
   let next = 0;
   const t0 = performance.now();
   const run = async () => {
@@ -131,7 +137,7 @@ export async function walnutConcurrent(dir: string, quick: boolean, appenders = 
 
 /** d: openForRead + readAll of workload c's directory. */
 export async function walnutRead(dir: string): Promise<RunResult> {
-  const fs = new NodeFileSystem();
+  const fs = nodeFs();
   syncAll(dir);
   const t0 = performance.now();
   const wal = await Wal.openForRead(fs, dir, { index: 0n, term: 0n });
@@ -147,7 +153,7 @@ export async function walnutRead(dir: string): Promise<RunResult> {
 export async function walnutReplay(dir: string): Promise<RunResult> {
   syncAll(dir);
   const t0 = performance.now();
-  const wal = await Wal.openForRead(new NodeFileSystem(), dir, { index: 0n, term: 0n });
+  const wal = await Wal.openForRead(nodeFs(), dir, { index: 0n, term: 0n });
   let entries = 0;
   let bytes = 0;
   for await (const item of wal.replay()) {
