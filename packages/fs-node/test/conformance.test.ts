@@ -30,3 +30,13 @@ fileSystemSuite({
   },
   crossProcess: { holdLock: (path) => holdLockInChild(join(currentRoot, path)) },
 });
+
+// The same suite with the data path in the calling thread (io: 'sync').
+fileSystemSuite({
+  name: 'node (io: sync)',
+  async create() {
+    const dir = await mkdtemp(join(tmpdir(), 'walnut-fs-node-sync-'));
+    return { fs: new NodeFileSystem({ io: 'sync' }), dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  },
+  crossProcess: { holdLock: (path) => holdLockInChild(path) },
+});
