@@ -9,6 +9,7 @@ import { etcdWalTests } from './wal-suite/etcd-tests.js';
 import { roundTripTests } from './wal-suite/round-trips.js';
 import { purgeTests } from './wal-suite/purge.js';
 import { replayTests } from './wal-suite/replay.js';
+import { segmentOrderTests } from './wal-suite/segment-order.js';
 import type { WalSuiteFactory } from './wal-suite/support.js';
 
 export type { WalSuiteFactory } from './wal-suite/support.js';
@@ -22,5 +23,6 @@ export function walSuite(factory: WalSuiteFactory): void {
     roundTripTests(factory);
     purgeTests(factory);
     replayTests(factory);
+    segmentOrderTests(factory);
   });
 }

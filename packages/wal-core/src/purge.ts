@@ -26,7 +26,7 @@ import { InvalidArgumentError, WalError, isFileSystemError } from './errors.js';
 import type { FileHandle, FileSystem } from './fs/file-system.js';
 import { cleanPath, joinPath } from './fs/path.js';
 import { immediateScheduler, noopLogger, type WalLogger, type WalScheduler } from './options.js';
-import { compareNames, tryParseSegmentName } from './segment-name.js';
+import { compareSegments, tryParseSegmentName, type SegmentName } from './segment-name.js';
 
 /** etcd's purge interval (`purgeFileInterval`, 30 s). */
 export const DEFAULT_PURGE_INTERVAL_MS = 30_000;
@@ -112,8 +112,11 @@ export async function purgeSegments(fs: FileSystem, dir: string, options: PurgeO
   const logger = options.logger ?? noopLogger;
   const strict = options.strictSegmentNames ?? false;
   const names = (await fs.readdir(dir))
-    .filter((n) => n.endsWith('.wal') && tryParseSegmentName(n, strict) !== undefined)
-    .sort(compareNames);
+    .filter((n) => n.endsWith('.wal'))
+    .map((n) => tryParseSegmentName(n, strict))
+    .filter((n): n is SegmentName => n !== undefined)
+    .sort(compareSegments)
+    .map((n) => n.name);
 
   const removed: string[] = [];
   const held: FileHandle[] = [];

@@ -6,7 +6,7 @@
  */
 import { SegmentNotFoundError, SegmentSequenceGapError, SnapshotIndexNotCoveredError } from './errors.js';
 import type { FileSystem } from './fs/file-system.js';
-import { compareNames, tryParseSegmentName, type SegmentName } from './segment-name.js';
+import { compareNames, compareSegments, tryParseSegmentName, type SegmentName } from './segment-name.js';
 import type { WalLogger } from './options.js';
 
 /** The valid segment names in `dir`, sorted; throws {@link SegmentNotFoundError} if there are none. */
@@ -19,7 +19,7 @@ export async function readSegmentNames(fs: FileSystem, dir: string, strict: bool
     else if (!name.endsWith('.tmp') && logger) logger.warn({ path: `${dir}/${name}` }, 'ignored file in wal directory');
   }
   if (out.length === 0) throw new SegmentNotFoundError(dir);
-  return out;
+  return out.sort(compareSegments);
 }
 
 /** Position of the last name whose index ≤ `index` (etcd searchIndex, scanning backwards), or -1. */

@@ -45,3 +45,13 @@ export function tryParseSegmentName(name: string, strict = false): SegmentName |
 export function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/**
+ * The order readers and purge use: by sequence number, then by name. For canonical names this is
+ * exactly etcd's byte order. It differs only for non-canonical names etcd's lenient parser accepts
+ * (`3-18.wal`), which byte order would sort after every canonical name, so that the first cut after
+ * opening such a WAL (named canonically) would sort before its tail and break the sequence.
+ */
+export function compareSegments(a: SegmentName, b: SegmentName): number {
+  return a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : compareNames(a.name, b.name);
+}

@@ -423,6 +423,10 @@ export class Wal {
       const size = await tail.file.size();
       await tail.file.truncate(off);
       await tail.file.allocate(size);
+      // Not in etcd: make every segment name this WAL is about to build on durable. A process that died
+      // between a cut's rename and its directory sync left a tail whose name a power cut could still
+      // remove, with the entries appended to it from now on.
+      await this.timedSync(() => this.fs.syncDir(this.dir));
       this.encoder = this.newEncoder(tail.file, off, dec.crc);
     }
   }
