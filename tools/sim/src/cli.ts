@@ -153,12 +153,12 @@ async function fuzz(a: Args): Promise<number> {
   let lastReport = t0;
   for (let i = 0; i < n; i++) {
     const c = a.from + BigInt(i);
-    const r = await runFuzzCase(c, { strict: a.strict !== false });
+    const r = await runFuzzCase(c);
     if (!r.ok) {
       failures.push(r);
       console.log(`\nFAILED fuzz case ${c}: ${r.failure}`);
       console.log(`  case: ${r.description}`);
-      console.log(`  replay: npm run sim -- --fuzz 1 --from ${c}${a.strict !== false ? ' --strict' : ''} --verbose\n`);
+      console.log(`  replay: npm run sim -- --fuzz 1 --from ${c} --verbose\n`);
     } else if (a.verbose) {
       console.log(`case ${c}: ${r.description}\n  ${r.outcomes.join('\n  ')}`);
     }

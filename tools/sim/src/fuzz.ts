@@ -18,7 +18,7 @@
  * headers, padding); repair either changes nothing (false) or keeps the whole old file as `.broken` and cuts the
  * last segment to a prefix that a second repair leaves alone; a start-up that succeeds accepts appends.
  */
-import { Wal, WalError, type Entry, type FileSystem, type HardState, type Snapshot } from '@walnut/wal-core';
+import { Wal, WalError, tryParseSegmentName, type Entry, type FileSystem, type HardState, type Snapshot } from '@walnut/wal-core';
 import { MemoryFileSystem } from '@walnut/fs-memory';
 import { checkTyped, SimFailure } from './checker.js';
 import { parseSegment, sameBytes, sameEntry, segmentName, type ParsedSegment } from './model.js';
@@ -29,12 +29,6 @@ import { EMPTY_HS, makeConfig, RaftNode, sameHs, WorkloadGenerator } from './wor
 const DIR = '/wal';
 const BASES = 12;
 const CASE_SALT = 0x5eed_f022n;
-
-/** Bugs the fuzzer found in walnut, tolerated unless `strict` (remove an entry once walnut is fixed). */
-export const FUZZ_KNOWN_ISSUES = {
-  'lenient-name-sort':
-    'A segment with a lenient (etcd-accepted) name such as `3-18.wal` sorts after every canonical name. walnut opens such a WAL and appends to it; its next cut names the new segment canonically (`0000000000000004-….wal`), which sorts before the lenient tail, and the next open fails with WAL_SEQUENCE_GAP: walnut cannot reopen the WAL it just wrote (etcd behaves the same). Tolerated: a reread after the append that fails with WAL_SEQUENCE_GAP when the directory holds a lenient name.',
-} as const;
 
 export interface FuzzResult {
   readonly id: bigint;
@@ -424,7 +418,6 @@ class Case {
     readonly disk: MemoryFileSystem,
     readonly exempt: boolean,
     readonly label: string,
-    readonly strict: boolean,
   ) {}
 
   /**
@@ -514,17 +507,8 @@ async function appendAndClose(
 /** The reread after a successful append: the appended entry and hard state must be there. */
 async function reread(c: Case, what: string, disk: MemoryFileSystem, snap: Snapshot, want: readonly Entry[]): Promise<void> {
   const again = await c.run(`${what}: reread after append`, (fs) => readOnce(fs, snap, false, c.base.segmentSizeBytes), disk, true);
-  if (!again.out.ok) {
-    // Known issue lenient-name-sort (see FUZZ_KNOWN_ISSUES).
-    const lenient = [...(await disk.readdir(DIR))].some(
-      (n) => n.endsWith('.wal') && !segmentName(n) && /^[0-9a-fA-F]{1,16}-[0-9a-fA-F]{1,16}\.wal$/.test(n),
-    );
-    if (!c.strict && lenient && again.out.error.code === 'WAL_SEQUENCE_GAP') {
-      c.outcomes.push('known issue lenient-name-sort: the WAL cannot be reopened after the append');
-      return;
-    }
+  if (!again.out.ok)
     throw new SimFailure(`${what}: reread after a successful append failed: ${again.out.error.code}: ${again.out.error.message}`);
-  }
   const got = again.out.value;
   if (got.entries.length !== want.length || !got.entries.every((e, i) => sameEntry(e, want[i]!)))
     throw new SimFailure(`${what}: reread after append returned ${got.entries.length} entries, expected ${want.length}`);
@@ -532,7 +516,7 @@ async function reread(c: Case, what: string, disk: MemoryFileSystem, snap: Snaps
     throw new SimFailure(`${what}: reread after append lost the hard state`);
 }
 
-export async function runFuzzCase(id: bigint, options: { strict?: boolean } = {}): Promise<FuzzResult> {
+export async function runFuzzCase(id: bigint): Promise<FuzzResult> {
   const all = await getBases();
   const rng = new SplitMix64(id * 0x9e3779b97f4a7c15n + CASE_SALT);
   const base = rng.pick(all);
@@ -543,7 +527,7 @@ export async function runFuzzCase(id: bigint, options: { strict?: boolean } = {}
   const snap = rng.pick(base.snapshots);
   const description = `${base.name} (${base.files.size} segments of ${base.segmentSizeBytes} B) at ${snap.index}/${snap.term}: ${m.words.join('; ') || 'no mutation'}`;
   const disk = await materialize(m.files);
-  const c = new Case(base, disk, m.exempt, description, options.strict ?? false);
+  const c = new Case(base, disk, m.exempt, description);
   try {
     await readers(c, snap);
     return { id, ok: true, description, outcomes: c.outcomes };
@@ -621,8 +605,12 @@ async function readers(c: Case, snap: Snapshot): Promise<void> {
       return { ...(await attempt()), repaired: null };
     } catch (e) {
       if (!(e instanceof WalError) || e.code !== 'WAL_UNEXPECTED_EOF') throw e;
-      const names = (await fs.readdir(DIR)).filter((x) => x.endsWith('.wal')).sort();
-      const last = names[names.length - 1];
+      // The last segment as walnut orders them: by sequence number (then name), lenient names included.
+      const segs = (await fs.readdir(DIR))
+        .map((n) => tryParseSegmentName(n, false))
+        .filter((x) => x !== undefined)
+        .sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const last = segs[segs.length - 1]?.name;
       const repaired = await Wal.repair(fs, DIR);
       try {
         return { ...(await attempt()), repaired };

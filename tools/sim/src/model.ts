@@ -93,6 +93,13 @@ export class WalModel {
   readonly snapFiles: Snapshot[] = [];
   /** The WAL's tail segment, as far as the model knows. */
   tail = FIRST_SEGMENT;
+  /**
+   * Records a process restart did not read back (a tail walnut truncated after a failed write or datasync,
+   * or cut short by the restart), from stream position `at` on. The truncation is not durable until the next
+   * datasync of the tail, so until then a power cut may bring them back — legitimately: they were written,
+   * never acknowledged, and the disk would then hold a prefix of everything written.
+   */
+  ghosts: { readonly at: number; readonly recs: ModelRecord[] } | undefined;
 
   constructor(readonly metadata: Uint8Array | undefined) {}
 
@@ -104,6 +111,7 @@ export class WalModel {
     this.heads.set(FIRST_SEGMENT, undefined);
     this.remembered = EMPTY_HS;
     this.tail = FIRST_SEGMENT;
+    this.ghosts = undefined;
     this.snapFiles.length = 0;
     this.snapFiles.push({ index: 0n, term: 0n });
     this.push({ kind: 'snap', snap: { index: 0n, term: 0n } });
@@ -164,10 +172,21 @@ export class WalModel {
    * rest never reached it. `crashed`: the parse is of a post-crash disk, so what it holds is durable.
    */
   settle(m: StreamMatch, crashed: boolean): void {
+    if (m.resurrected > 0 && this.ghosts) {
+      // Records a restart had dropped came back after a power cut: they are the stream again.
+      this.recs = [...this.recs.slice(0, this.ghosts.at), ...this.ghosts.recs];
+    }
     this.locate(m);
+    const dropped = this.recs.slice(m.survivors);
     this.recs.length = m.survivors;
     if (crashed || this.durable > m.survivors) this.durable = m.survivors;
+    this.ghosts = !crashed && dropped.length > 0 ? { at: m.survivors, recs: dropped } : crashed ? undefined : this.ghosts;
     if (m.tail !== undefined) this.tail = m.tail;
+  }
+
+  /** The tail was datasynced: whatever a restart dropped can no longer come back. */
+  synced(): void {
+    this.ghosts = undefined;
   }
 
   /** Where a parse of a run starting at segment `seg` most likely begins in the stream. */
@@ -385,6 +404,8 @@ export interface StreamMatch {
     { readonly segment: string; readonly offset: number; readonly why: string; readonly zerosAfter: boolean } | undefined;
   /** Name of the last segment. */
   readonly tail: string | undefined;
+  /** How many records a restart had dropped came back (see {@link WalModel.ghosts}). */
+  readonly resurrected: number;
 }
 
 interface RunMatch {
@@ -395,12 +416,25 @@ interface RunMatch {
   readonly segments: TypedSegment[];
   torn: StreamMatch['torn'];
   damagedTail: StreamMatch['damagedTail'];
+  resurrected: number;
 }
 
 /** Matches one run of consecutive segments from stream position `p0`. */
 function matchRun(model: WalModel, segs: readonly ParsedSegment[], p0: number, lastRun: boolean): RunMatch {
-  const r: RunMatch = { problems: [], end: p0, start: p0, located: new Map(), segments: [], torn: undefined, damagedTail: undefined };
+  const r: RunMatch = {
+    problems: [],
+    end: p0,
+    start: p0,
+    located: new Map(),
+    segments: [],
+    torn: undefined,
+    damagedTail: undefined,
+    resurrected: 0,
+  };
   let p = p0;
+  const ghosts = model.ghosts;
+  let ghostMode = false;
+  const recordAt = (i: number) => (ghostMode ? ghosts!.recs[i - ghosts!.at] : model.raw(i));
   for (let si = 0; si < segs.length; si++) {
     const s = segs[si]!;
     const isLast = lastRun && si === segs.length - 1;
@@ -430,10 +464,16 @@ function matchRun(model: WalModel, segs: readonly ParsedSegment[], p0: number, l
     if (r.problems.length) break;
     for (; fi < frames.length; fi++) {
       const f = frames[fi]!;
-      const want = model.raw(p);
-      if (want && f.type === want.type && sameBytes(f.data, want.bytes)) {
-        typed.push(want.rec);
+      let want = recordAt(p);
+      const same = (w: typeof want) => w !== undefined && f.type === w.type && sameBytes(f.data, w.bytes);
+      if (!same(want) && !ghostMode && ghosts && p === ghosts.at && same(ghosts.recs[0])) {
+        ghostMode = true; // records the last restart dropped, back after a power cut
+        want = recordAt(p);
+      }
+      if (same(want)) {
+        typed.push(want!.rec);
         r.located.set(p, s.name);
+        if (ghostMode) r.resurrected++;
         p++;
         continue;
       }
@@ -495,7 +535,16 @@ function locateRun(model: WalModel, segs: readonly ParsedSegment[], lastRun: boo
 export function matchStream(model: WalModel, dir: ParsedDir, live = false): StreamMatch {
   const segs = dir.segments;
   if (segs.length === 0)
-    return { problems: [], survivors: 0, located: new Map(), segments: [], torn: undefined, damagedTail: undefined, tail: undefined };
+    return {
+      problems: [],
+      survivors: 0,
+      located: new Map(),
+      segments: [],
+      torn: undefined,
+      damagedTail: undefined,
+      tail: undefined,
+      resurrected: 0,
+    };
   const runs: ParsedSegment[][] = [[segs[0]!]];
   for (let i = 1; i < segs.length; i++) {
     if (segs[i]!.seq === segs[i - 1]!.seq + 1n) runs[runs.length - 1]!.push(segs[i]!);
@@ -522,7 +571,16 @@ export function matchStream(model: WalModel, dir: ParsedDir, live = false): Stre
       `acknowledged records lost: ${model.durable} are durable, the disk holds ${survivors}; first lost: ${describe(model.record(survivors))}`,
     );
   }
-  return { problems, survivors, located, segments, torn: main!.torn, damagedTail: main!.damagedTail, tail: segs[segs.length - 1]!.name };
+  return {
+    problems,
+    survivors,
+    located,
+    segments,
+    torn: main!.torn,
+    damagedTail: main!.damagedTail,
+    tail: segs[segs.length - 1]!.name,
+    resurrected: main!.resurrected,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,8 +19,8 @@ export class SimViolation extends Error {
 }
 
 export interface SimFsOptions {
-  /** Called at the crash point; returns the file system a power cut at that moment leaves. */
-  readonly onCrash?: (op: number, what: string) => Promise<unknown> | unknown;
+  /** Called at the crash point (synchronously: nothing else may run between the count and the crash image). */
+  readonly onCrash?: (op: number, what: string) => void;
   /** Called before a rename is performed (the model learns about cuts from it). */
   readonly onRename?: (from: string, to: string) => void;
   /** Called after each operation that succeeded, with its kind and path. */
@@ -62,8 +62,13 @@ export class SimFileSystem implements FileSystem {
     this.dropWrite = options.dropWrite;
   }
 
-  /** Counts an operation; strikes the crash at `crashAt`; fails everything after it. */
-  async step(kind: string, path: string): Promise<void> {
+  /**
+   * Counts an operation; strikes the crash at `crashAt`; fails everything after it. Synchronous, and every
+   * caller starts the wrapped operation right after it, in the same turn: fs-memory does its work in the
+   * synchronous part of each call, so operation N is counted and done before anything else can run, and a
+   * crash image taken at operation N holds exactly operations 1..N-1.
+   */
+  step(kind: string, path: string): void {
     this.ops++;
     this.lastOp = `${kind} ${path}`;
     if (this.crashed) throw new FileSystemError('EIO', kind, path, 'the simulated machine lost power');
@@ -76,7 +81,7 @@ export class SimFileSystem implements FileSystem {
       const what = `${kind} ${path}`;
       this.crashed = { op: this.ops, what };
       this.crashAt = undefined;
-      await this.options.onCrash?.(this.ops, what);
+      this.options.onCrash?.(this.ops, what);
       throw new FileSystemError('EIO', kind, path, 'the simulated machine lost power');
     }
   }
@@ -113,40 +118,40 @@ export class SimFileSystem implements FileSystem {
   }
 
   async open(path: string, flags: OpenFlags, options?: OpenOptions): Promise<FileHandle> {
-    await this.step(`open(${flags})`, path);
+    this.step(`open(${flags})`, path);
     const h = new SimFileHandle(this, await this.inner.open(path, flags, options));
     this.handles.add(h);
     return h;
   }
 
   async readdir(path: string): Promise<string[]> {
-    await this.step('readdir', path);
+    this.step('readdir', path);
     return this.inner.readdir(path);
   }
 
   async stat(path: string): Promise<FileStat> {
-    await this.step('stat', path);
+    this.step('stat', path);
     return this.inner.stat(path);
   }
 
   async mkdir(path: string, options?: { readonly recursive?: boolean; readonly mode?: number }): Promise<void> {
-    await this.step('mkdir', path);
+    this.step('mkdir', path);
     return this.inner.mkdir(path, options);
   }
 
   async remove(path: string, options?: { readonly recursive?: boolean; readonly force?: boolean }): Promise<void> {
-    await this.step('remove', path);
+    this.step('remove', path);
     return this.done('remove', path, this.inner.remove(path, options));
   }
 
   async rename(from: string, to: string): Promise<void> {
-    await this.step('rename', `${from} -> ${to}`);
+    this.step('rename', `${from} -> ${to}`);
     this.options.onRename?.(from, to);
     return this.inner.rename(from, to);
   }
 
   async syncDir(path: string): Promise<void> {
-    await this.step('syncDir', path);
+    this.step('syncDir', path);
     return this.done('syncDir', path, this.inner.syncDir(path));
   }
 }
@@ -162,8 +167,8 @@ class SimFileHandle implements FileHandle {
   }
 
   async read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
-    await this.fs.step('read', this.path);
-    const size = await this.h.size();
+    const size = this.fs.crashed ? 0 : await this.h.size();
+    this.fs.step('read', this.path);
     // A reader may ask for a length word (8 bytes) past a short file; anything larger than the file is an
     // allocation sized by untrusted data.
     if (length > Math.max(size, 8) || buffer.byteLength > Math.max(size, 8, 1024 * 1024)) {
@@ -175,51 +180,51 @@ class SimFileHandle implements FileHandle {
   }
 
   async write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
-    await this.fs.step('write', `${this.path}@${position}+${length}`);
+    this.fs.step('write', `${this.path}@${position}+${length}`);
     this.fs.checkSize(this.path, position + length, 'write');
     if (this.fs.dropWrite?.(this.path, position, length)) return length;
     return this.fs.done('write', this.path, this.h.write(buffer, offset, length, position));
   }
 
   async size(): Promise<number> {
-    await this.fs.step('size', this.path);
+    this.fs.step('size', this.path);
     return this.h.size();
   }
 
   async truncate(size: number): Promise<void> {
-    await this.fs.step('truncate', `${this.path}@${size}`);
+    this.fs.step('truncate', `${this.path}@${size}`);
     this.fs.checkSize(this.path, size, 'truncate');
     return this.h.truncate(size);
   }
 
   async allocate(size: number): Promise<void> {
-    await this.fs.step('allocate', `${this.path}@${size}`);
+    this.fs.step('allocate', `${this.path}@${size}`);
     this.fs.checkSize(this.path, size, 'allocate');
     return this.h.allocate(size);
   }
 
   async datasync(): Promise<void> {
-    await this.fs.step('datasync', this.path);
+    this.fs.step('datasync', this.path);
     return this.fs.done('datasync', this.path, this.h.datasync());
   }
 
   async sync(): Promise<void> {
-    await this.fs.step('sync', this.path);
+    this.fs.step('sync', this.path);
     return this.fs.done('sync', this.path, this.h.sync());
   }
 
   async tryLock(): Promise<void> {
-    await this.fs.step('tryLock', this.path);
+    this.fs.step('tryLock', this.path);
     return this.h.tryLock();
   }
 
   async lock(): Promise<void> {
-    await this.fs.step('lock', this.path);
+    this.fs.step('lock', this.path);
     return this.h.lock();
   }
 
   async unlock(): Promise<void> {
-    await this.fs.step('unlock', this.path);
+    this.fs.step('unlock', this.path);
     return this.h.unlock();
   }
 
@@ -230,7 +235,7 @@ class SimFileHandle implements FileHandle {
 
   async close(): Promise<void> {
     // If the crash strikes here the handle stays listed: kill() releases it (a dead process's descriptors close).
-    await this.fs.step('close', this.path);
+    this.fs.step('close', this.path);
     this.fs.handles.delete(this);
     return this.h.close();
   }
