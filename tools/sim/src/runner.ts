@@ -88,6 +88,10 @@ export interface SeedStats {
   crashes: number;
   kills: number;
   crashesInCalls: number;
+  /** Crashes that struck inside Wal.create, inside a cut (a save that was cutting a new segment), inside repair. */
+  crashesInCreate: number;
+  crashesInCut: number;
+  crashesInRepair: number;
   restarts: number;
   repairs: number;
   faults: number;
@@ -194,6 +198,9 @@ class Simulation {
     crashes: 0,
     kills: 0,
     crashesInCalls: 0,
+    crashesInCreate: 0,
+    crashesInCut: 0,
+    crashesInRepair: 0,
     restarts: 0,
     repairs: 0,
     faults: 0,
@@ -398,8 +405,15 @@ class Simulation {
     return kind;
   }
 
+  /** The WAL call in flight (for classifying crash points). */
+  private inCall = '';
+
   /** The crash point was reached (inside a file system operation, synchronously). */
   private strike(): void {
+    const op = this.sim.lastOp;
+    if (this.inCall.startsWith('create')) this.stats.crashesInCreate++;
+    else if (this.inCall.startsWith('repair')) this.stats.crashesInRepair++;
+    else if (/^(save|batch)/.test(this.inCall) && (/\.tmp\b/.test(op) || /^(rename|syncDir|truncate)/.test(op))) this.stats.crashesInCut++;
     const kind = this.pickCrash();
     this.pendingCrash = { kind, post: kind === 'kill' ? this.live : this.live.crash({ seed: this.crashRng.next(), mode: kind }) };
   }
@@ -452,12 +466,13 @@ class Simulation {
   private async call<T>(
     label: string,
     fn: () => Promise<T>,
-    opts: { crashSpan?: number; noFaults?: boolean; judged?: boolean } = {},
+    opts: { crashSpan?: number; crashPercent?: number; noFaults?: boolean; judged?: boolean } = {},
   ): Promise<Outcome<T>> {
     this.stats.calls++;
+    this.inCall = label;
     const sim = this.sim;
     let armed = '';
-    if (sim.crashAt === undefined && this.crashRng.chance(this.config.crashInCallPercent)) {
+    if (sim.crashAt === undefined && this.crashRng.chance(opts.crashPercent ?? this.config.crashInCallPercent)) {
       sim.crashAt = sim.ops + 1 + this.crashRng.int(opts.crashSpan ?? this.crashRng.pick([4, 12, 40]));
       armed = ` [crash armed at fs op +${sim.crashAt - sim.ops}]`;
     } else if (!opts.noFaults && this.crashRng.chance(this.config.faultPercent)) {
@@ -778,7 +793,8 @@ class Simulation {
         if (!match.torn) throw new SimFailure(`${what} failed: ${read.error.code}: ${read.error.message}`);
         if (repaired) throw new SimFailure(`${what}: still torn after a successful repair: ${read.error.message}`);
         const before = await snapshotFiles(this.live, WAL_DIR);
-        const rep = await this.call('repair', () => Wal.repair(this.fs, WAL_DIR), { crashSpan: 30, judged: true });
+        // Repairs are rare: a crash in the middle of one is armed more often than elsewhere.
+        const rep = await this.call('repair', () => Wal.repair(this.fs, WAL_DIR), { crashSpan: 14, crashPercent: 35, judged: true });
         if (this.sim.crashed) return this.afterCrash();
         if (!rep.ok || !rep.value) {
           if (this.faulted) continue;
