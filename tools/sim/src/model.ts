@@ -530,9 +530,8 @@ function locateRun(model: WalModel, segs: readonly ParsedSegment[], lastRun: boo
  * Lines the parsed directory up with the model's stream. Segments split into runs of consecutive sequence
  * numbers (a purge whose removals a crash partly reverted leaves older segments before a gap); every run
  * must be a stretch of the stream, and the last run must end the stream's durable prefix.
- * `live`: the directory of a running WAL (nothing needs to be durable yet).
  */
-export function matchStream(model: WalModel, dir: ParsedDir, live = false): StreamMatch {
+export function matchStream(model: WalModel, dir: ParsedDir): StreamMatch {
   const segs = dir.segments;
   if (segs.length === 0)
     return {
@@ -566,7 +565,7 @@ export function matchStream(model: WalModel, dir: ParsedDir, live = false): Stre
     if (last) main = m;
   });
   const survivors = main!.end;
-  if (!live && survivors < model.durable) {
+  if (survivors < model.durable) {
     problems.push(
       `acknowledged records lost: ${model.durable} are durable, the disk holds ${survivors}; first lost: ${describe(model.record(survivors))}`,
     );

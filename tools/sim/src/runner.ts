@@ -517,6 +517,7 @@ class Simulation {
     this.stats.fsOps += this.sim.ops;
     this.countFaults();
     // The process is gone: its handles close (locks released), its timers and pending work die with it.
+    this.boots++;
     await this.sim.kill();
     this.timer.reset();
     this.wal = undefined;
@@ -670,6 +671,7 @@ class Simulation {
   private async restartProcess(why: string): Promise<void> {
     this.stats.fsOps += this.sim.ops;
     this.countFaults();
+    this.boots++;
     await this.sim.kill();
     this.timer.reset();
     this.boot();
