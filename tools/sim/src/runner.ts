@@ -33,6 +33,7 @@ import {
   crcChainBreak,
   hsText,
   matchStream,
+  sameBytes,
   parseWalDir,
   replayEtcd,
   validSnapshots,
@@ -709,6 +710,21 @@ class Simulation {
       const match = matchStream(this.model, dir);
       if (match.problems.length) throw new SimFailure(`after ${after}: ${match.problems.join('; ')}`);
       if (match.damagedTail) await this.damagedTail(match.damagedTail, after);
+
+      // Sometimes an operator runs repair first (walnut repair): on a WAL that reads to its end it must say so
+      // and change nothing.
+      if (!match.torn && this.readRng.chance(8)) {
+        const before = await snapshotFiles(this.live, WAL_DIR);
+        const rep = await this.call('repair (nothing to repair)', () => Wal.repair(this.fs, WAL_DIR), { judged: true });
+        if (this.sim.crashed) return this.afterCrash();
+        if (!this.faulted) {
+          if (!rep.ok || !rep.value)
+            throw new SimFailure(`repair of a WAL that reads to its end returned ${rep.ok ? 'false' : rep.error.code}`);
+          const now = await snapshotFiles(this.live, WAL_DIR);
+          const changed = [...new Set([...before.keys(), ...now.keys()])].filter((k) => !sameBytes(before.get(k), now.get(k)));
+          if (changed.length) throw new SimFailure(`repair of a WAL that reads to its end changed ${changed.join(', ')}`);
+        }
+      }
       this.trace.line(
         `bootstrap: disk holds ${match.survivors}/${this.model.length} records (${this.model.durable} durable) in ${dir.segments.length} segment(s)${match.torn ? `, torn at ${match.torn.segment}@${match.torn.offset} (${match.torn.why})` : ''}`,
       );
