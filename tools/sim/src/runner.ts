@@ -592,16 +592,21 @@ class Simulation {
       }
       case 'batch': {
         const ends = op.saves.map((s) => this.model.save(s.hardState, s.entries));
-        const label = `batch ${op.saves.map((s) => saveText(s.hardState, s.entries)).join(' | ')}`;
+        const label = `batch ${op.saves.map((s) => saveText(s.hardState, s.entries)).join(' | ')}${op.sync ? ' + sync' : ''}`;
         const results: PromiseSettledResult<void>[] = [];
         const r = await this.call(label, async () => {
-          results.push(...(await Promise.allSettled(op.saves.map((s) => wal.save(s.hardState, s.entries)))));
+          // Issued together, awaited together: the WAL runs them in call order and shares datasyncs.
+          const calls = op.saves.map((s) => wal.save(s.hardState, s.entries));
+          if (op.sync) calls.push(wal.sync());
+          results.push(...(await Promise.allSettled(calls)));
           const bad = results.find((x) => x.status === 'rejected');
           if (bad) throw bad.reason;
         });
         results.forEach((x, i) => {
-          if (x.status === 'fulfilled' && ends[i]!.mustSync) this.model.ack(ends[i]!.end);
-          else if (x.status === 'rejected') checkTyped(`${label} [${i}]`, x.reason);
+          if (x.status === 'rejected') checkTyped(`${label} [${i}]`, x.reason);
+          else if (i === op.saves.length)
+            this.model.ack(ends[ends.length - 1]!.end); // the sync covers every save before it
+          else if (ends[i]!.mustSync) this.model.ack(ends[i]!.end);
         });
         return this.settle(r.ok);
       }

@@ -27,7 +27,12 @@ export function sameHs(a: HardState, b: HardState): boolean {
 /** One thing the workload asks for. */
 export type Op =
   | { readonly op: 'save'; readonly hardState: HardState; readonly entries: readonly Entry[] }
-  | { readonly op: 'batch'; readonly saves: readonly { readonly hardState: HardState; readonly entries: readonly Entry[] }[] }
+  | {
+      readonly op: 'batch';
+      readonly saves: readonly { readonly hardState: HardState; readonly entries: readonly Entry[] }[];
+      /** A sync() issued right after the saves, without waiting for them. */
+      readonly sync: boolean;
+    }
   | { readonly op: 'snapshot'; readonly snapshot: Snapshot; readonly release: boolean }
   | { readonly op: 'release'; readonly index: bigint }
   | { readonly op: 'sync' }
@@ -261,7 +266,7 @@ export class WorkloadGenerator {
         n.apply(EMPTY_HS, entries);
         saves.push({ hardState: EMPTY_HS, entries });
       }
-      return { op: 'batch', saves };
+      return { op: 'batch', saves, sync: rng.chance(30) };
     }
     return { op: 'save', ...this.append(n, 1 + rng.int(6)) };
   }
