@@ -198,14 +198,20 @@ export class WalModel {
     return this.recs.length;
   }
 
-  /** Positions of the records equal to a frame, nearest to `near` first. */
-  candidates(f: Frame, near: number): number[] {
+  /**
+   * Where a run whose first record frame is `f` may start, given the hint: the hint itself, or an earlier
+   * position holding an equal record when every record from there up to the hint has never been located by a
+   * parse (a tag is the tail when the record was issued; in a batch a cut can move later records of the same
+   * batch to the next segment, so tags may be early — never late). Nearest first.
+   */
+  candidates(f: Frame, hint: number): number[] {
     const out: number[] = [];
-    for (let i = 0; i < this.recs.length; i++) {
+    for (let i = Math.min(hint, this.recs.length - 1); i >= 0; i--) {
       const r = this.recs[i]!;
+      if (i < hint && r.seg !== undefined) break;
       if (r.type === f.type && sameBytes(r.bytes, f.data)) out.push(i);
     }
-    return out.sort((a, b) => Math.abs(a - near) - Math.abs(b - near) || a - b);
+    return out;
   }
 
   /** Notes where a parse found records, without changing the stream. */
