@@ -84,8 +84,21 @@ export interface FaultInjectingOptions {
   readonly seed: number | bigint;
   /** Initial rules (see {@link FaultInjectingFileSystem.addFault}). */
   readonly faults?: readonly FaultRule[];
-  /** Probability (0..1) that a write of 2 bytes or more is cut short: a random prefix of at least 1 byte is written. */
+  /**
+   * Probability (0..1) that a write is cut short: a random non-empty prefix of it is written and the
+   * shorter count returned. The cut falls at a file offset that is a multiple of `shortWriteAlignment`;
+   * a write that does not cross such an offset is never shortened.
+   */
   readonly shortWrites?: number;
+  /**
+   * Where a short write may end, in file offsets (default 512). Linux cuts a write to a regular file short
+   * (a fatal signal, ENOSPC, EDQUOT) only between pages (`generic_perform_write` copies page by page, and a
+   * single page's copy is atomic with respect to writeback), so a crash can never leave a record cut
+   * inside a 512-byte sector — the torn-write model etcd's format is built on. `1` models a file system
+   * that can stop at any byte: stronger than any Linux file system, and beyond what etcd's (and walnut's)
+   * torn-tail detection recognizes — such a tail reads as a CRC mismatch, a typed error, not a torn tail.
+   */
+  readonly shortWriteAlignment?: number;
   /** Probability (0..1) that a read returning data has one bit of it flipped. */
   readonly bitFlipsOnRead?: number;
   /** Decides latency and completion order (e.g. {@link SeededScheduler}); default: none, operations run at once. */
@@ -133,6 +146,7 @@ export class FaultInjectingFileSystem implements FileSystem, NamedFileSystem {
   readonly #rng: SplitMix64;
   readonly #rules: ActiveRule[] = [];
   readonly #shortWrites: number;
+  readonly #shortWriteAlignment: number;
   readonly #bitFlips: number;
   readonly #scheduler: OperationScheduler | undefined;
   readonly #onOperation: ((op: OperationInfo) => void) | undefined;
@@ -143,6 +157,11 @@ export class FaultInjectingFileSystem implements FileSystem, NamedFileSystem {
     this.#inner = inner;
     this.#rng = new SplitMix64(toSeed(options.seed, 'FaultInjectingFileSystem: seed'));
     this.#shortWrites = probability(options.shortWrites, 'shortWrites');
+    const alignment = options.shortWriteAlignment ?? 512;
+    if (!Number.isSafeInteger(alignment) || alignment < 1) {
+      throw new RangeError(`FaultInjectingFileSystem: shortWriteAlignment must be a positive integer, got ${alignment}`);
+    }
+    this.#shortWriteAlignment = alignment;
     this.#bitFlips = probability(options.bitFlipsOnRead, 'bitFlipsOnRead');
     this.#scheduler = options.scheduler;
     this.#onOperation = options.onOperation;
@@ -226,14 +245,18 @@ export class FaultInjectingFileSystem implements FileSystem, NamedFileSystem {
   /** What the handles use (kept off the public surface). */
   readonly #hooks: HandleHooks = {
     begin: (kind, syscall, path, onFault) => this.#begin(kind, syscall, path, undefined, onFault),
-    shortWrite: (op, length) => this.#shortWrite(op, length),
+    shortWrite: (op, length, position) => this.#shortWrite(op, length, position),
     flipBits: (op, buffer, offset, n) => this.#flipBits(op, buffer, offset, n),
     dropUnsyncedOf: (handle) => this.#dropUnsyncedOf(handle),
   };
 
-  #shortWrite(op: OperationInfo, length: number): number {
-    if (length < 2 || !this.#rng.chance(this.#shortWrites)) return length;
-    const n = 1 + this.#rng.int(length - 1);
+  #shortWrite(op: OperationInfo, length: number, position: number): number {
+    // The possible cut points: offsets k·alignment with position < k·alignment < position + length.
+    const a = this.#shortWriteAlignment;
+    const first = Math.floor(position / a) + 1;
+    const last = Math.ceil((position + length) / a) - 1;
+    if (last < first || !this.#rng.chance(this.#shortWrites)) return length;
+    const n = (first + this.#rng.int(last - first + 1)) * a - position;
     this.#injected.push({ ...op, fault: 'shortWrite', detail: `wrote ${n} of ${length} bytes` });
     return n;
   }
@@ -279,7 +302,7 @@ export class FaultInjectingFileSystem implements FileSystem, NamedFileSystem {
 /** How a handle reaches its file system's rules and generator. */
 interface HandleHooks {
   begin(kind: OperationKind, syscall: string, path: string, onFault?: () => void): Promise<OperationInfo>;
-  shortWrite(op: OperationInfo, length: number): number;
+  shortWrite(op: OperationInfo, length: number, position: number): number;
   flipBits(op: OperationInfo, buffer: Uint8Array, offset: number, n: number): void;
   dropUnsyncedOf(handle: FileHandle): void;
 }
@@ -307,7 +330,7 @@ class FaultInjectingFileHandle implements FileHandle {
 
   async write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
     const op = await this.#fs.begin('write', 'write', this.path);
-    return this.#inner.write(buffer, offset, this.#fs.shortWrite(op, length), position);
+    return this.#inner.write(buffer, offset, this.#fs.shortWrite(op, length, position), position);
   }
 
   async size(): Promise<number> {

@@ -156,6 +156,30 @@ describe('FaultInjectingFileSystem', () => {
     );
   });
 
+  it('short writes stop only at multiples of shortWriteAlignment (512 by default, as Linux), or at any byte with 1', async () => {
+    const ends = async (alignment: number | undefined, position: number, length: number) => {
+      const fs = new FaultInjectingFileSystem(new MemoryFileSystem(), {
+        seed: 11,
+        shortWrites: 1,
+        ...(alignment === undefined ? {} : { shortWriteAlignment: alignment }),
+      });
+      const h = await fs.open('/f', 'create');
+      const out = new Set<number>();
+      for (let i = 0; i < 200; i++) out.add(position + (await h.write(new Uint8Array(length).fill(7), 0, length, position)));
+      return [...out].sort((a, b) => a - b);
+    };
+    // 100..2100 crosses 512, 1024, 1536 and 2048: those are the only places a write there can stop.
+    expect(await ends(undefined, 100, 2000)).toEqual([512, 1024, 1536, 2048]);
+    expect(await ends(4096, 100, 5000)).toEqual([4096]);
+    // Within one sector a write is never cut; one ending exactly on a boundary can stop only before it.
+    expect(await ends(undefined, 10, 400)).toEqual([410]);
+    expect(await ends(undefined, 0, 1024)).toEqual([512]);
+    const anyByte = await ends(1, 100, 50);
+    expect(anyByte.length).toBeGreaterThan(20);
+    expect(anyByte.every((e) => e > 100 && e <= 150)).toBe(true);
+    expect(() => new FaultInjectingFileSystem(new MemoryFileSystem(), { seed: 1, shortWriteAlignment: 0 })).toThrow(RangeError);
+  });
+
   it('bit flips on read: exactly one bit differs per read, and they are reported', async () => {
     const mem = new MemoryFileSystem();
     const w = await mem.open('/f', 'create');

@@ -9,7 +9,7 @@
  * Exit code: 0 if every seed / case passed, 1 if any failed, 2 on bad arguments.
  */
 import { runFuzzCase, type FuzzResult } from './fuzz.js';
-import { KNOWN_ISSUES, runSeed, type KnownIssue, type SeedResult } from './runner.js';
+import { runSeed, type SeedResult } from './runner.js';
 
 interface Args {
   seeds: number;
@@ -18,10 +18,9 @@ interface Args {
   verbose: boolean;
   steps: number | undefined;
   determinism: boolean;
-  strict: boolean | KnownIssue[];
 }
 
-const USAGE = `usage: npm run sim -- [--seeds N] [--from S] [--verbose] [--steps K] [--determinism] [--strict]
+const USAGE = `usage: npm run sim -- [--seeds N] [--from S] [--verbose] [--steps K] [--determinism]
        npm run sim -- --fuzz N [--from S] [--verbose]
 
   --seeds N        simulate N seeds (default 100)
@@ -29,12 +28,10 @@ const USAGE = `usage: npm run sim -- [--seeds N] [--from S] [--verbose] [--steps
   --verbose        print every trace line (use with --seeds 1 to replay a failure)
   --steps K        workload steps per seed (default: chosen by the seed, 25-70)
   --determinism    run every seed twice and require the same trace hash
-  --strict         do not work around known walnut bugs (see the README's list)
-  --strict-only I  do not work around the listed known bugs (comma-separated ids)
   --fuzz N         run N fuzz cases instead of simulations`;
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { seeds: 100, from: 0n, fuzz: undefined, verbose: false, steps: undefined, determinism: false, strict: false };
+  const a: Args = { seeds: 100, from: 0n, fuzz: undefined, verbose: false, steps: undefined, determinism: false };
   const int = (flag: string, v: string | undefined): number => {
     if (v === undefined || !/^\d+$/.test(v)) throw new Error(`${flag} needs a non-negative integer, got ${v ?? 'nothing'}`);
     return Number(v);
@@ -61,17 +58,6 @@ function parseArgs(argv: readonly string[]): Args {
       case '-v':
         a.verbose = true;
         break;
-      case '--strict':
-        a.strict = true;
-        break;
-      case '--strict-only': {
-        const v = argv[++i] ?? '';
-        const ids = v.split(',').filter((x) => x);
-        for (const id of ids)
-          if (!(id in KNOWN_ISSUES)) throw new Error(`--strict-only: unknown issue ${id} (known: ${Object.keys(KNOWN_ISSUES).join(', ')})`);
-        a.strict = ids as KnownIssue[];
-        break;
-      }
       case '--determinism':
         a.determinism = true;
         break;
@@ -101,14 +87,13 @@ async function simulate(a: Args): Promise<number> {
     const seed = a.from + BigInt(i);
     const r = await runSeed(seed, {
       verbose: a.verbose,
-      strict: a.strict,
       ...(single ? { echo: (l: string) => console.log(l) } : {}),
       ...(a.steps === undefined ? {} : { steps: a.steps }),
     });
     for (const [k, v] of Object.entries(r.stats)) totals.set(k, (totals.get(k) ?? 0) + v);
     let result = r;
     if (a.determinism && r.ok) {
-      const again = await runSeed(seed, { strict: a.strict, ...(a.steps === undefined ? {} : { steps: a.steps }) });
+      const again = await runSeed(seed, { ...(a.steps === undefined ? {} : { steps: a.steps }) });
       if (again.hash !== r.hash) {
         result = { ...r, ok: false, failure: `not deterministic: trace hash ${r.hash} then ${again.hash}` };
       }
@@ -134,9 +119,7 @@ async function simulate(a: Args): Promise<number> {
 }
 
 function printFailure(r: SeedResult, a: Args): void {
-  const steps =
-    (a.steps === undefined ? '' : ` --steps ${a.steps}`) +
-    (a.strict === true ? ' --strict' : Array.isArray(a.strict) ? ` --strict-only ${a.strict.join(',')}` : '');
+  const steps = a.steps === undefined ? '' : ` --steps ${a.steps}`;
   console.log(`\nFAILED seed ${r.seed}: ${r.failure}`);
   console.log(`  replay: npm run sim -- --seeds 1 --from ${r.seed}${steps} --verbose`);
   if (!(a.seeds === 1 && a.verbose)) {

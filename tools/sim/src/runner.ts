@@ -63,24 +63,7 @@ export interface RunOptions {
   /** A wall-clock limit per WAL call before the run is declared hung (default 30 s). */
   readonly hangMs?: number;
   readonly plant?: PlantedBug;
-  /**
-   * Run without the workarounds for known walnut bugs ({@link KNOWN_ISSUES}) — all of them (`true`) or the
-   * ones listed — so that they show. Default: every workaround is applied (and traced), so the search goes
-   * on for new bugs.
-   */
-  readonly strict?: boolean | readonly KnownIssue[];
 }
-
-/**
- * Bugs the simulation found in walnut, each with the workaround the simulator applies (outside walnut, as an
- * application could) unless `strict` is set. Remove an entry once walnut is fixed: `--strict` runs then pass.
- */
-export const KNOWN_ISSUES = {
-  'byte-torn-tail':
-    "A record cut at a byte offset rather than at a 512-byte sector (a short write, then the process dies or the rest of the write fails, or a power cut keeps the short part but not the rest) is not recognized as torn: readAll fails with WAL_CRC_MISMATCH or WAL_MALFORMED_RECORD and repair returns false, so the WAL cannot start (etcd's isTornEntry has the same blind spot). Workaround: while a file holds an unsynced short write, a crash is 'durable-only', and injected errors never hit writes.",
-} as const;
-
-export type KnownIssue = keyof typeof KNOWN_ISSUES;
 
 export interface SeedStats {
   steps: number;
@@ -321,29 +304,10 @@ class Simulation {
       ...(this.io ? { scheduler: this.io } : {}),
     });
     this.faultBase = 0;
-    this.seenInjected = 0;
   }
-
-  /** Files holding an unsynced short write (known issue byte-torn-tail). */
-  private readonly shortDirty = new Set<string>();
-  private seenInjected = 0;
 
   private observe(kind: string, path: string): void {
-    const inj = this.fs.injected;
-    for (; this.seenInjected < inj.length; this.seenInjected++) {
-      const f = inj[this.seenInjected]!;
-      if (f.fault === 'shortWrite') this.shortDirty.add(f.path);
-    }
-    if (kind === 'datasync' || kind === 'sync') {
-      this.shortDirty.delete(path);
-      if (path.startsWith(`${WAL_DIR}/`) && path.endsWith('.wal')) this.model.synced();
-    }
-  }
-
-  /** Whether the workaround for a known issue applies (it does unless `strict` covers it). */
-  private workaround(issue: KnownIssue): boolean {
-    const s = this.options.strict;
-    return s === undefined || s === false ? true : s === true ? false : !s.includes(issue);
+    if ((kind === 'datasync' || kind === 'sync') && path.startsWith(`${WAL_DIR}/`) && path.endsWith('.wal')) this.model.synced();
   }
 
   /** Wrap-up for statistics. */
@@ -393,17 +357,7 @@ class Simulation {
   }
 
   private pickCrash(): CrashKind {
-    let kind: CrashKind = this.crashRng.weighted({ kill: 20, random: 55, 'durable-only': 15, 'keep-all': 10 });
-    if (kind !== 'durable-only') {
-      this.observe('', '');
-      if (this.shortDirty.size > 0 && this.workaround('byte-torn-tail')) {
-        this.trace.line(
-          `  workaround byte-torn-tail: ${kind} crash made durable-only (unsynced short write in ${[...this.shortDirty].join(' ')})`,
-        );
-        kind = 'durable-only';
-      }
-    }
-    return kind;
+    return this.crashRng.weighted({ kill: 20, random: 55, 'durable-only': 15, 'keep-all': 10 });
   }
 
   /** The WAL call in flight (for classifying crash points). */
@@ -479,9 +433,7 @@ class Simulation {
     } else if (!opts.noFaults && this.crashRng.chance(this.config.faultPercent)) {
       const error = this.crashRng.chance(80) ? 'EIO' : 'ENOSPC';
       const nth = 1 + this.crashRng.int(30);
-      const kinds =
-        this.config.shortWrites > 0 && this.workaround('byte-torn-tail') ? FAULT_KINDS.filter((k) => k !== 'write') : FAULT_KINDS;
-      this.fs.addFault({ kind: kinds, nth, error });
+      this.fs.addFault({ kind: FAULT_KINDS, nth, error });
       armed = ` [${error} armed at op +${nth}]`;
     }
     const before = this.fs.injected.length;
@@ -522,10 +474,6 @@ class Simulation {
     await this.sim.kill();
     this.timer.reset();
     this.wal = undefined;
-    if (c.kind !== 'kill') {
-      // A power cut settles what was not durable, one way or the other (a killed process leaves it pending).
-      this.shortDirty.clear();
-    }
     this.live = c.post;
     this.boot();
     await this.bootstrap(c.kind !== 'kill', c.kind);
