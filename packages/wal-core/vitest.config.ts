@@ -1,3 +1,4 @@
+import { defineConfig, mergeConfig } from 'vitest/config';
 import { walnutVitestConfig } from '../../vitest.shared.ts';
 
-export default walnutVitestConfig();
+export default mergeConfig(walnutVitestConfig(), defineConfig({ test: { setupFiles: ['test/fast-check-seed.ts'] } }));
