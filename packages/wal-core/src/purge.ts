@@ -18,6 +18,8 @@
  * - a candidate must also parse as a segment name (etcd deletes any `*wal` name, e.g. `backup.wal`);
  * - the directory is synced after a round's removals, before the locks are let go, so a crash cannot
  *   bring a purged name back behind the WAL's back (etcd never syncs it);
+ * - a segment that cannot be opened for writing because it is read-only (`EROFS`: a segment already
+ *   archived to object storage) is skipped, not a barrier;
  * - `max` must be at least 1: the newest segment is the WAL's tail, and a cut leaves it briefly unlocked
  *   between renaming the temp file and relocking it (the race noted in §2.10), so only the guarantee that
  *   the newest segment is never a candidate keeps a purge from deleting a live tail.
@@ -120,20 +122,21 @@ export async function purgeSegments(fs: FileSystem, dir: string, options: PurgeO
 
   const removed: string[] = [];
   const held: FileHandle[] = [];
-  let gone = 0;
   let blockedBy: string | undefined;
+  // The candidates are fixed by position: never one of the newest `max`, whatever is skipped below.
+  const candidates = names.slice(0, Math.max(0, names.length - options.max));
   try {
-    for (const name of names) {
-      if (names.length - gone <= options.max || options.signal?.aborted) break;
+    for (const name of candidates) {
+      if (options.signal?.aborted) break;
       const path = joinPath(dir, name);
       let file: FileHandle;
       try {
         file = await fs.open(path, 'readWrite');
       } catch (e) {
-        if (isFileSystemError(e, 'ENOENT')) {
-          gone++; // removed by someone else since the listing
-          continue;
-        }
+        if (isFileSystemError(e, 'ENOENT')) continue; // removed by someone else since the listing
+        // A read-only segment (an archived one, listed by @walnut/fs-s3-archive) is not a candidate: it
+        // still counts among the newest `max`, but only its own retention may remove it.
+        if (isFileSystemError(e, 'EROFS')) continue;
         throw e;
       }
       try {
@@ -154,7 +157,6 @@ export async function purgeSegments(fs: FileSystem, dir: string, options: PurgeO
       // validSnapshotEntries, reading every segment, cannot read across).
       await fs.syncDir(dir);
       removed.push(name);
-      gone++;
     }
   } finally {
     for (const f of held) await f.close().catch(() => {});
