@@ -26,8 +26,10 @@ import {
   type NamedFileSystem,
   type OpenFlags,
   type OpenOptions,
+  type WalLogger,
+  noopLogger,
 } from '@walnut/wal-core';
-import { ArchiveCorruptionError } from './archive-errors.js';
+import { ArchiveCorruptionError, ArchiveError } from './archive-errors.js';
 import { ArchivedSegmentHandle, ChunkCache } from './archived-segment-handle.js';
 import type { ObjectStore } from './object-store.js';
 import { metadataToFacts, segmentKey, type SegmentFacts } from './segment-object.js';
@@ -42,6 +44,16 @@ export interface S3ArchiveFileSystemOptions {
   readonly readAheadBytes?: number;
   /** Upper bound of the shared cache of verified chunks, in bytes (default 32 MiB; 0 disables it). */
   readonly cacheBytes?: number;
+  /**
+   * What a directory listing does when the store cannot be listed (unreachable, access denied):
+   * `'live-only'` (default) lists the live names, logs a warning and asks the store again next time, so a
+   * node still starts from its local segments during an outage (a reader that needs an archived segment
+   * then gets a typed "not covered" error, never wrong data); `'throw'` fails the listing with the store's
+   * typed error.
+   */
+  readonly whenArchiveUnavailable?: 'live-only' | 'throw';
+  /** Where the outage warning goes. */
+  readonly logger?: WalLogger;
 }
 
 /** An archived segment as the index knows it. */
@@ -63,6 +75,8 @@ export class S3ArchiveFileSystem implements NamedFileSystem {
   readonly root: string;
   readonly readAheadBytes: number;
   readonly #cache: ChunkCache;
+  readonly #unavailable: 'live-only' | 'throw';
+  readonly #logger: WalLogger;
   /** Per live directory: archived segment name → summary (loaded on first use). */
   readonly #index = new Map<string, Map<string, ArchivedSegment>>();
   readonly #loading = new Map<string, Promise<Map<string, ArchivedSegment>>>();
@@ -74,6 +88,8 @@ export class S3ArchiveFileSystem implements NamedFileSystem {
     this.root = cleanPath(options.root ?? '/');
     this.readAheadBytes = options.readAheadBytes ?? DEFAULT_READ_AHEAD;
     this.#cache = new ChunkCache(options.cacheBytes ?? DEFAULT_CACHE);
+    this.#unavailable = options.whenArchiveUnavailable ?? 'live-only';
+    this.#logger = options.logger ?? noopLogger;
     const innerKind = (live as Partial<NamedFileSystem>).kind;
     this.kind = `s3-archive over ${typeof innerKind === 'string' ? innerKind : 'a file system'}`;
   }
@@ -187,10 +203,18 @@ export class S3ArchiveFileSystem implements NamedFileSystem {
     let archived: Map<string, ArchivedSegment>;
     try {
       this.dirPrefix(path);
+    } catch {
+      return names; // outside the archive root
+    }
+    try {
       archived = await this.#dirIndex(cleanPath(path));
     } catch (e) {
-      if (e instanceof RangeError) return names;
-      throw e;
+      if (this.#unavailable === 'throw' || !(e instanceof ArchiveError) || e instanceof ArchiveCorruptionError) throw e;
+      this.#logger.warn(
+        { dir: path, location: this.store.location, error: e.message },
+        'archive: listing unavailable, listing live segments only',
+      );
+      return names;
     }
     if (archived.size === 0) return names;
     const seen = new Set(names);

@@ -233,6 +233,29 @@ describe('S3ArchiveFileSystem over fs-memory', () => {
     await wal.close();
   });
 
+  it('the store down while listing: live names only (a node still starts from its local segments), or ARCHIVE_UNREACHABLE with whenArchiveUnavailable "throw"', async () => {
+    const mem = await disk();
+    const store = new MemoryObjectStore();
+    const wal = await writeWal(new S3ArchiveFileSystem(mem, store, { prefix: '' }));
+    await archiveSegments(new S3ArchiveFileSystem(mem, store, { prefix: '' }), DIR, { max: 2 });
+    await wal.close();
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (_f: Record<string, unknown>, m: string) => void warnings.push(m) };
+    const fs = new S3ArchiveFileSystem(mem, store, { prefix: '', logger });
+    store.failNext(1);
+    expect((await fs.readdir(DIR)).filter((n) => n.endsWith('.wal')).sort()).toEqual(await liveSegments(mem));
+    expect(warnings).toEqual(['archive: listing unavailable, listing live segments only']);
+    // Reading from the beginning needs archived segments: a typed error, not a shorter WAL.
+    store.failNext(1);
+    await expect(readEverything(fs)).rejects.toSatisfy(isWalError);
+    // The outage is not remembered: the next listing sees the archive again.
+    expect((await readEverything(fs)).entries).toHaveLength(120);
+    const strict = new S3ArchiveFileSystem(mem, store, { prefix: '', whenArchiveUnavailable: 'throw' });
+    store.failNext(1);
+    await expect(strict.readdir(DIR)).rejects.toMatchObject({ code: 'ARCHIVE_UNREACHABLE' });
+    store.failNext(0);
+  });
+
   it('SegmentArchiver: background rounds, archiveNow, and stop before close', async () => {
     const mem = await disk();
     const fs = new S3ArchiveFileSystem(mem, new MemoryObjectStore(), { prefix: '' });
