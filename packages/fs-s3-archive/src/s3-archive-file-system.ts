@@ -54,6 +54,14 @@ export interface S3ArchiveFileSystemOptions {
   readonly whenArchiveUnavailable?: 'live-only' | 'throw';
   /** Where the outage warning goes. */
   readonly logger?: WalLogger;
+  /**
+   * Let `remove` delete a live segment that is not archived yet (default false). By default it fails with
+   * `EPERM`, so that nothing — a WAL's own purger, a stray script through this file system — can drop a
+   * segment on its way to the archive: segments leave the live tier only through the archiver, which
+   * removes them on the live file system after the upload is verified. (The conformance suites, which
+   * delete segments on purpose, set it.)
+   */
+  readonly allowUnarchivedRemoval?: boolean;
 }
 
 /** An archived segment as the index knows it. */
@@ -77,6 +85,7 @@ export class S3ArchiveFileSystem implements NamedFileSystem {
   readonly #cache: ChunkCache;
   readonly #unavailable: 'live-only' | 'throw';
   readonly #logger: WalLogger;
+  readonly #allowUnarchivedRemoval: boolean;
   /** Per live directory: archived segment name → summary (loaded on first use). */
   readonly #index = new Map<string, Map<string, ArchivedSegment>>();
   readonly #loading = new Map<string, Promise<Map<string, ArchivedSegment>>>();
@@ -90,6 +99,7 @@ export class S3ArchiveFileSystem implements NamedFileSystem {
     this.#cache = new ChunkCache(options.cacheBytes ?? DEFAULT_CACHE);
     this.#unavailable = options.whenArchiveUnavailable ?? 'live-only';
     this.#logger = options.logger ?? noopLogger;
+    this.#allowUnarchivedRemoval = options.allowUnarchivedRemoval ?? false;
     const innerKind = (live as Partial<NamedFileSystem>).kind;
     this.kind = `s3-archive over ${typeof innerKind === 'string' ? innerKind : 'a file system'}`;
   }
@@ -239,6 +249,22 @@ export class S3ArchiveFileSystem implements NamedFileSystem {
 
   async remove(path: string, options?: { readonly recursive?: boolean; readonly force?: boolean }): Promise<void> {
     if (await this.#archived(path)) throw this.#readOnly('unlink', path);
+    if (!this.#allowUnarchivedRemoval && tryParseSegmentName(basenamePath(cleanPath(path))) && !options?.recursive) {
+      let isFile = false;
+      try {
+        isFile = (await this.live.stat(path)).isFile;
+      } catch {
+        // missing: the live file system reports it below
+      }
+      if (isFile) {
+        throw new FileSystemError(
+          'EPERM',
+          'unlink',
+          path,
+          'a segment leaves the live tier only through the archiver, after its upload is verified (allowUnarchivedRemoval lifts this)',
+        );
+      }
+    }
     return this.live.remove(path, options);
   }
 

@@ -105,12 +105,20 @@ describe('S3ArchiveFileSystem over fs-memory', () => {
     await expect(h.tryLock()).rejects.toMatchObject({ code: 'EROFS' });
     await expect(h.write(new Uint8Array(1), 0, 1, 0)).rejects.toMatchObject({ code: 'EROFS' });
     await h.close();
-    // purge skips archived segments (they are not its to delete) and still keeps the newest `max`.
+    // Nothing but the archiver drops a live segment that is not archived yet: purge through this file
+    // system fails loudly (EPERM) rather than lose one on its way to the archive.
     const live = await liveSegments(mem);
-    const res = await purgeSegments(fs, DIR, { max: 1 });
+    await expect(purgeSegments(fs, DIR, { max: 1 })).rejects.toMatchObject({ code: 'EPERM' });
+    expect(await liveSegments(mem)).toEqual(live);
+    // Allowed to, purge skips archived segments (they are not its to delete) and still keeps the newest `max`.
+    const permissive = new S3ArchiveFileSystem(mem, fs.store, { prefix: '', allowUnarchivedRemoval: true });
+    const res = await purgeSegments(permissive, DIR, { max: 1 });
     expect(res.removed).toEqual(live.slice(0, -1));
     expect(await liveSegments(mem)).toEqual(live.slice(-1));
     expect((await fs.readdir(DIR)).filter((n) => archived.includes(n)).sort()).toEqual(archived);
+    // Other files remove as usual.
+    await (await fs.open(`${DIR}/x.tmp`, 'create')).close();
+    await fs.remove(`${DIR}/x.tmp`);
   });
 
   it("an archived object altered behind walnut's back is an ARCHIVE_CORRUPT error on read, never wrong data", async () => {

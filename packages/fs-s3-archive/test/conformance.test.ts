@@ -9,7 +9,7 @@ import { MemoryObjectStore, S3ArchiveFileSystem } from '../src/index.js';
 let n = 0;
 
 function archiveOver(mem: MemoryFileSystem, store: MemoryObjectStore): S3ArchiveFileSystem {
-  return new S3ArchiveFileSystem(mem, store, { prefix: 'conformance/' });
+  return new S3ArchiveFileSystem(mem, store, { prefix: 'conformance/', allowUnarchivedRemoval: true });
 }
 
 fileSystemSuite({
