@@ -10,4 +10,5 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 process.exitCode = await runCli(process.argv.slice(2), {
   stdout: (s) => void process.stdout.write(s),
   stderr: (s) => void process.stderr.write(s),
+  stderrIsTTY: process.stderr.isTTY === true,
 });

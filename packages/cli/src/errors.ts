@@ -102,6 +102,28 @@ export async function hintFor(e: WalErrorLike, fs: FileSystem, dir: string): Pro
     case 'EPERM':
     case 'EROFS':
       return '--write and repair need write access to the directory and its segments';
+    case 'ARCHIVE_UNREACHABLE':
+      return 'check --endpoint (or S3_ENDPOINT) and that the server is up; local segments are never removed while the archive is unreachable';
+    case 'ARCHIVE_ACCESS_DENIED':
+      return 'check S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY (or the AWS credential chain) and the bucket policy';
+    case 'ARCHIVE_NO_SUCH_BUCKET':
+      return 'check --bucket (or S3_BUCKET), --endpoint and --region';
+    case 'ARCHIVE_REQUEST_FAILED':
+      return 'the object store failed the request after retries: try again; check the server';
+    case 'ARCHIVE_CORRUPT':
+      return 'an archived object is not what walnut stored: `walnut archive verify --deep` lists every such object; restore from a copy of the archive or a peer';
+    case 'ARCHIVE_CONFLICT':
+      return 'the archive already holds that segment name with other bytes (another WAL under the same prefix?); the local segment was kept: check --prefix';
+    case 'ARCHIVE_SEQUENCE_GAP':
+      return 'archived segments are missing: `walnut archive ls` shows the gap; a restore at a snapshot after it does not need them';
+    case 'ARCHIVE_CHAIN_BREAK':
+      return 'two archived segments do not belong to one WAL history (replaced, or two WALs under one prefix): `walnut archive verify --deep` shows which side is wrong';
+    case 'ARCHIVE_SNAPSHOT_NOT_COVERED':
+      return 'the archive starts after that index (pruned?) or the prefix is wrong: `walnut archive ls` shows what is there';
+    case 'ARCHIVE_RESTORE_CONFLICT':
+      return 'restore into an empty directory (or one an earlier run of the same restore left), never into a live WAL';
+    case 'ARCHIVE_PRUNE_REFUSED':
+      return 'run `walnut archive verify` to see what is inconsistent, or prune with a --before that stays below the problem';
     default:
       return undefined;
   }

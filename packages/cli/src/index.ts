@@ -1,11 +1,11 @@
 /**
- * @walnut/cli — the `walnut` command line: dump, verify, snapshots, repair, demo.
+ * @walnut/cli — the `walnut` command line: dump, verify, snapshots, repair, demo, and the archive commands (archive ls | verify | push | prune, restore).
  * @packageDocumentation
  */
 export { runCli } from './program.js';
 export { ExitCode } from './io.js';
-export type { CliIo, CliOptions } from './io.js';
+export type { CliIo, CliOptions, ArchiveLocation } from './io.js';
 export { toJson } from './json.js';
 export type { JsonValue } from './json.js';
-export { parseSnap, formatSnap } from './snap.js';
+export { parseSnap, formatSnap, parseIndex } from './snap.js';
 export type { SnapPosition } from './snap.js';

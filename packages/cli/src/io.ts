@@ -2,6 +2,7 @@
  * What every command gets: where to write, and which file system to use.
  */
 import type { FileSystem } from '@walnut/wal-core';
+import type { ObjectStore } from '@walnut/fs-s3-archive';
 
 /** Output sinks of the CLI: `bin.ts` passes the process streams, tests pass string collectors. */
 export interface CliIo {
@@ -9,6 +10,11 @@ export interface CliIo {
   readonly stdout: (text: string) => void;
   /** Receives diagnostics: error messages, hints, usage errors. */
   readonly stderr: (text: string) => void;
+  /**
+   * Whether stderr is a terminal: progress bars (`archive verify --deep`, `restore`) are drawn only then.
+   * Default false.
+   */
+  readonly stderrIsTTY?: boolean;
 }
 
 /**
@@ -34,10 +40,40 @@ export interface CliOptions {
    * Tests and embedders may pass another backend, e.g. a `MemoryFileSystem`.
    */
   readonly fs?: FileSystem;
+  /**
+   * Makes the object store of the `archive` commands and `restore` from the resolved location. Default:
+   * an `S3ObjectStore` of @walnut/fs-s3-archive. Tests pass a `MemoryObjectStore`.
+   */
+  readonly objectStore?: (location: ArchiveLocation) => ObjectStore | Promise<ObjectStore>;
+  /** The environment the archive location falls back to (`S3_BUCKET`, ...). Default: `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Where an archived WAL directory is, from the command line (`--bucket`, `--prefix`, `--endpoint`,
+ * `--region`, `--path-style`) and the environment (`S3_BUCKET`, `S3_ENDPOINT`, `S3_REGION`,
+ * `S3_FORCE_PATH_STYLE`, `S3_ACCESS_KEY_ID` / `S3_SECRET_ACCESS_KEY`).
+ */
+export interface ArchiveLocation {
+  readonly bucket: string;
+  /** The key prefix of the WAL directory itself (ends with `/` unless empty, the bucket root). */
+  readonly prefix: string;
+  /** An S3-compatible server's URL; AWS when undefined. */
+  readonly endpoint: string | undefined;
+  /** The region; undefined lets the store choose (us-east-1). */
+  readonly region: string | undefined;
+  /** Path-style addressing (most S3-compatible servers need it). */
+  readonly forcePathStyle: boolean;
+  /** Explicit credentials (`S3_ACCESS_KEY_ID` / `S3_SECRET_ACCESS_KEY`); undefined: the AWS SDK's default chain. */
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string } | undefined;
 }
 
 /** The context a command runs in. */
 export interface CommandContext {
   readonly io: CliIo;
   readonly fs: FileSystem;
+  /** Makes the archive's object store (see {@link CliOptions.objectStore}). */
+  readonly objectStore: (location: ArchiveLocation) => Promise<ObjectStore>;
+  /** The environment (see {@link CliOptions.env}). */
+  readonly env: Readonly<Record<string, string | undefined>>;
 }

@@ -6,6 +6,10 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError as CommanderInvalidArgumentError, Option } from 'commander';
 import { NodeFileSystem } from '@walnut/fs-node';
 import type { FileSystem } from '@walnut/wal-core';
+import type { ObjectStore } from '@walnut/fs-s3-archive';
+import { defaultObjectStore } from './archive-location.js';
+import type { ArchiveFlags } from './archive-location.js';
+import { archiveLsCommand, archivePruneCommand, archivePushCommand, archiveVerifyCommand, restoreCommand } from './commands/archive.js';
 import { demoCommand } from './commands/demo.js';
 import { dumpCommand } from './commands/dump.js';
 import { repairCommand } from './commands/repair.js';
@@ -13,8 +17,8 @@ import { snapshotsCommand } from './commands/snapshots.js';
 import { verifyCommand } from './commands/verify.js';
 import { isWalError, reportWalError } from './errors.js';
 import { ExitCode } from './io.js';
-import type { CliIo, CliOptions, CommandContext } from './io.js';
-import { parseSnap } from './snap.js';
+import type { ArchiveLocation, CliIo, CliOptions, CommandContext } from './io.js';
+import { parseIndex, parseSnap } from './snap.js';
 import type { SnapPosition } from './snap.js';
 
 function packageVersion(): string {
@@ -38,11 +42,57 @@ function snapOption(): Option {
     });
 }
 
+/** `--snap` without a default (restore: everything when it is absent). */
+function optionalSnapOption(description: string): Option {
+  return new Option('--snap <INDEX:TERM>', description).argParser((value: string): SnapPosition => {
+    try {
+      return parseSnap(value);
+    } catch (e) {
+      throw new CommanderInvalidArgumentError((e as Error).message);
+    }
+  });
+}
+
+/** The options saying where the archive is (see archive-location.ts), added to a command. */
+function withArchiveOptions(cmd: Command): Command {
+  return cmd
+    .option('--bucket <NAME>', 'bucket (default: $S3_BUCKET)')
+    .option('--prefix <PREFIX>', "key prefix of the archived WAL directory itself, e.g. cluster-a/member-1/wal/ ('' = bucket root)")
+    .option('--endpoint <URL>', 'S3-compatible server URL (default: $S3_ENDPOINT, else AWS)')
+    .option('--region <REGION>', 'region (default: $S3_REGION, else us-east-1)')
+    .option('--path-style', 'path-style addressing, for most S3-compatible servers (default: $S3_FORCE_PATH_STYLE)')
+    .option('--json', 'print the result as JSON');
+}
+
+function parsePositiveInt(value: string): number {
+  if (!/^[0-9]+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+    throw new CommanderInvalidArgumentError(`'${value}' is not an integer >= 1`);
+  }
+  return Number(value);
+}
+
+function parseIndexArg(value: string): bigint {
+  try {
+    return parseIndex(value);
+  } catch (e) {
+    throw new CommanderInvalidArgumentError((e as Error).message);
+  }
+}
+
+const ARCHIVE_HELP = `
+Where the archive is:
+  --bucket, --endpoint, --region, --path-style fall back to S3_BUCKET, S3_ENDPOINT, S3_REGION,
+  S3_FORCE_PATH_STYLE. Credentials: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (and S3_SESSION_TOKEN),
+  else the AWS SDK's default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, instance role).
+  --prefix is the key prefix of the archived WAL directory itself (an S3ArchiveFileSystem with prefix
+  'node-1/' and root '/var/lib/etcd/member' archives /var/lib/etcd/member/wal under 'node-1/wal/').`;
+
 const EXIT_CODES_HELP = `
 Exit codes:
   0  ok: the command succeeded and the WAL reported no error
-  1  WAL error: corruption, torn tail, wrong snapshot, missing segments, lock held, I/O error
-  2  usage error: unknown command or option, missing argument, malformed --snap
+  1  WAL error: corruption, torn tail, wrong snapshot, missing segments, lock held, I/O error;
+     archive error: unreachable, access denied, corrupt object, gap, chain break, refused prune
+  2  usage error: unknown command or option, missing argument, malformed --snap, no bucket or --prefix
   3  internal error (a bug in walnut; the stack trace is printed)`;
 
 /**
@@ -61,12 +111,15 @@ Exit codes:
  */
 export async function runCli(argv: readonly string[], io: CliIo, options: CliOptions = {}): Promise<number> {
   let fsInstance: FileSystem | undefined = options.fs;
+  const makeStore = options.objectStore ?? defaultObjectStore;
   const ctx: CommandContext = {
     io,
     get fs(): FileSystem {
       fsInstance ??= new NodeFileSystem();
       return fsInstance;
     },
+    objectStore: async (loc: ArchiveLocation): Promise<ObjectStore> => makeStore(loc),
+    env: options.env ?? process.env,
   };
   let code: number = ExitCode.Ok;
   let currentDir = '.';
@@ -76,7 +129,7 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
   };
 
   const program = new Command('walnut')
-    .description('walnut: inspect, verify and repair etcd-compatible write-ahead logs')
+    .description('walnut: inspect, verify, repair and archive etcd-compatible write-ahead logs')
     .version(packageVersion(), '-V, --version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
@@ -124,6 +177,61 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
     .description('write a small multi-segment WAL to DIR/wal on local disk, read it back and dump it')
     .argument('[DIR]', 'data directory (its wal/ sub-directory is replaced)', './data')
     .action(async (dir: string) => run(dir, () => demoCommand(ctx, dir)));
+
+  const archive = program
+    .command('archive')
+    .description('the S3 archive of released WAL segments (@walnut/fs-s3-archive): ls, verify, push, prune')
+    .addHelpText('after', ARCHIVE_HELP);
+
+  withArchiveOptions(
+    archive.command('ls').description('list the archived segments of a WAL directory: index ranges, sizes, CRCs, gaps and chain breaks'),
+  )
+    .addHelpText('after', '\nExample:\n  walnut archive ls --bucket backups --prefix cluster-a/member-1/wal/')
+    .action(async (o: ArchiveFlags & { json?: boolean }) => run('.', () => archiveLsCommand(ctx, o)));
+
+  withArchiveOptions(
+    archive
+      .command('verify')
+      .description('check the metadata and CRC chain of the archived segments; --deep downloads and decodes every one'),
+  )
+    .option('--deep', 'download every object, check size, CRC-32C and chunk CRCs, decode it')
+    .action(async (o: ArchiveFlags & { json?: boolean; deep?: boolean }) => run('.', () => archiveVerifyCommand(ctx, o)));
+
+  withArchiveOptions(
+    archive
+      .command('push')
+      .description('archive the released segments of the live WAL in DIR now (upload, verify, remove locally)')
+      .argument('<DIR>', 'live WAL directory'),
+  )
+    .option('--max <N>', 'keep at least the newest N segments locally (as purge)', parsePositiveInt, 5)
+    .action(async (dir: string, o: ArchiveFlags & { json?: boolean; max: number }) => run(dir, () => archivePushCommand(ctx, dir, o)));
+
+  withArchiveOptions(
+    archive
+      .command('prune')
+      .description('remove archived segments all of whose entries are below INDEX (dry run unless --yes)')
+      .requiredOption('--before <INDEX>', 'the oldest snapshot index to keep restorable (decimal uint64)', parseIndexArg),
+  )
+    .option('--yes', 'delete (without it: only list what would be removed)')
+    .action(async (o: ArchiveFlags & { json?: boolean; before: bigint; yes?: boolean }) =>
+      run('.', () => archivePruneCommand(ctx, { ...o, yes: o.yes === true })),
+    );
+
+  withArchiveOptions(
+    program
+      .command('restore')
+      .description('download what a WAL needs to open at a snapshot from the archive into DIR, verified (resumable)')
+      .requiredOption('--to <DIR>', 'directory to restore the WAL into (created if needed; empty or an earlier restore of it)')
+      .addOption(optionalSnapOption('restore what opening at this snapshot needs (default: every archived segment)'))
+      .option('--live <DIR>', 'also take the segments not archived yet from this live WAL directory'),
+  )
+    .addHelpText(
+      'after',
+      ARCHIVE_HELP + '\n\nExample:\n  walnut restore --bucket backups --prefix cluster-a/member-1/wal/ --to /tmp/wal --snap 390:4',
+    )
+    .action(async (o: ArchiveFlags & { json?: boolean; to: string; snap?: SnapPosition; live?: string }) =>
+      run(o.to, () => restoreCommand(ctx, { ...o, snap: o.snap, live: o.live })),
+    );
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -29,3 +29,11 @@ export function parseSnap(text: string): SnapPosition {
 export function formatSnap(s: SnapPosition): string {
   return `${s.index}:${s.term}`;
 }
+
+/**
+ * Parses a raft index (one decimal uint64), as `--before INDEX` takes it.
+ * @throws Error with a readable message when the text is malformed
+ */
+export function parseIndex(text: string): bigint {
+  return parseUint64(text, 'index');
+}

@@ -15,3 +15,16 @@ export type { S3ObjectStoreOptions } from './s3-object-store.js';
 export { segmentKey, segmentFacts, factsToMetadata, metadataToFacts, crc32cBase64 } from './segment-object.js';
 export type { SegmentFacts } from './segment-object.js';
 export * from './archive-errors.js';
+export { listArchive, verifyArchive, verifySegmentBytes } from './archive-catalog.js';
+export type {
+  ArchiveCatalog,
+  CatalogSegment,
+  ListArchiveOptions,
+  VerifyArchiveOptions,
+  ArchiveVerifyReport,
+  ArchiveProgress,
+} from './archive-catalog.js';
+export { restoreWal } from './restore.js';
+export type { RestoreOptions, RestoreProgress, RestoredSegment, RestoreResult } from './restore.js';
+export { pruneArchive } from './prune.js';
+export type { PruneArchiveOptions, PruneArchiveResult } from './prune.js';
