@@ -1,18 +1,24 @@
 #!/usr/bin/env node
 /**
- * `npm run bench [-- --quick] [--rounds N] [--json FILE] [--only a,b,c,d,e] [--no-etcd] [--no-sqlite]`
+ * `npm run bench [-- --quick] [--rounds N] [--json FILE] [--only a,b,c,d,e,f,h] [--s3] [--no-etcd] [--no-sqlite]`
  *
  * Runs each workload for walnut (fs-node), etcd's Go WAL (the reference harness) and the raw disk in
  * Node — and better-sqlite3 on a and b — alternating implementations round by round (A B A B, so drift
  * and noise hit both), each run in a fresh process, and prints medians and ratios. Absolute numbers vary
  * between machines and runs; the ratios, measured side by side in one run, are the result.
+ *
+ * h (save latency while segments are archived to S3, with vs without the archiver) runs only with
+ * `--only h` or `--s3`. It uses the S3 server in S3_ENDPOINT etc. if set; otherwise it starts its own
+ * instance of `<repo>/../shared/s3/s3-server.sh` (Ceph RGW; state in `<tmp>/walnut-bench-s3lab`, port
+ * 17583; S3LAB_DIR, S3LAB_PORT, S3LAB_MON_PORT, S3LAB_STORE override) and stops it at the end if it started it.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureReferenceHarness, repositoryRoot } from '@walnut/interop';
+import type { ArchiveRunResult } from './archive-workload.js';
 import type { RunResult } from './workloads.js';
 
 const argv = process.argv.slice(2);
@@ -23,8 +29,9 @@ const opt = (name: string) => {
 };
 const quick = flag('--quick');
 const rounds = Number(opt('--rounds') ?? (quick ? 1 : 3));
-const only = (opt('--only') ?? 'a,b,c,d,e,f').split(',');
-const withEtcd = !flag('--no-etcd');
+const only = (opt('--only') ?? `a,b,c,d,e,f${flag('--s3') ? ',h' : ''}`).split(',');
+if (flag('--s3') && !only.includes('h')) only.push('h');
+const withEtcd = !flag('--no-etcd') && only.some((w) => ['a', 'b', 'c', 'd'].includes(w));
 const withSqlite = !flag('--no-sqlite');
 const jsonOut = opt('--json');
 // fs-node's data-path I/O form (NodeFileSystemOptions.io), for the child processes.
@@ -37,6 +44,36 @@ function exec(cmd: string, args: string[]): Promise<string> {
       err ? reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${stderr}`)) : resolve(stdout),
     );
   });
+}
+
+/**
+ * The S3 server for h: the caller's (S3_ENDPOINT etc. set), or the bench's own s3-server.sh instance, started
+ * if it is not running. Returns a function that stops it if this run started it.
+ */
+function ensureS3(root: string): () => void {
+  if (process.env['S3_ENDPOINT']) {
+    process.stderr.write(`h: using the S3 server at ${process.env['S3_ENDPOINT']} (from the environment)\n`);
+    return () => {};
+  }
+  const script = join(root, '..', 'shared', 's3', 's3-server.sh');
+  const env = {
+    ...process.env,
+    S3LAB_DIR: process.env['S3LAB_DIR'] ?? join(tmpdir(), 'walnut-bench-s3lab'),
+    S3LAB_PORT: process.env['S3LAB_PORT'] ?? '17583',
+    S3LAB_MON_PORT: process.env['S3LAB_MON_PORT'] ?? '13383',
+  };
+  const run = (args: string[], timeout: number) =>
+    execFileSync('bash', [script, ...args], { env, encoding: 'utf8', timeout, stdio: ['ignore', 'pipe', 'inherit'] });
+  let running: boolean;
+  try {
+    run(['status'], 30_000);
+    running = true;
+  } catch {
+    running = false;
+  }
+  Object.assign(process.env, JSON.parse(run(['start', '--json'], 300_000)) as Record<string, string>);
+  process.stderr.write(`h: S3 server ${process.env['S3_ENDPOINT']} (${running ? 'already running' : 'started for this run'})\n`);
+  return running ? () => {} : () => void run(['stop'], 120_000);
 }
 
 async function node(impl: string, workload: string, dir: string): Promise<RunResult> {
@@ -68,16 +105,65 @@ async function etcd(bin: string, workload: string, dir: string): Promise<RunResu
 }
 
 const median = (xs: number[]) => {
+  if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
+
+/** h's medians per side (with / without the archiver) and their ratios. */
+function archiveSummary(runs: RunResult[]) {
+  const side = (impl: string) => {
+    const rs = runs.filter((r): r is ArchiveRunResult => r.workload === 'h' && r.impl === impl);
+    const m = (pick: (r: ArchiveRunResult) => number) => median(rs.map(pick));
+    return {
+      runs: rs.length,
+      p50: m((r) => r.latencyMs.p50),
+      p99: m((r) => r.latencyMs.p99),
+      p999: m((r) => r.latencyMs.p999),
+      max: m((r) => r.latencyMs.max),
+      savesPerSec: m((r) => r.savesPerSec),
+      archivedBytes: m((r) => r.archivedBytes),
+      archivedSegments: m((r) => r.archivedSegments),
+      peakRssMB: m((r) => r.peakRssMB),
+      eventLoopDelayMaxMs: m((r) => r.eventLoopDelayMaxMs),
+    };
+  };
+  const w = side('walnut+archiver');
+  const wo = side('walnut');
+  const first = runs.find((r): r is ArchiveRunResult => r.workload === 'h');
+  return {
+    runs: w.runs,
+    saves: first?.saves ?? NaN,
+    segmentSizeBytes: first?.segmentSizeBytes ?? NaN,
+    with: w,
+    without: wo,
+    ratio: {
+      p50: w.p50 / wo.p50,
+      p99: w.p99 / wo.p99,
+      p999: w.p999 / wo.p999,
+      max: w.max / wo.max,
+      savesPerSec: w.savesPerSec / wo.savesPerSec,
+      peakRssMB: w.peakRssMB / wo.peakRssMB,
+      eventLoopDelayMaxMs: w.eventLoopDelayMaxMs / wo.eventLoopDelayMaxMs,
+    },
+  };
+}
 
 async function main(): Promise<void> {
   const root = await repositoryRoot();
   const base = join(root, '.bench');
   mkdirSync(base, { recursive: true });
   const bin = withEtcd ? await ensureReferenceHarness() : undefined;
+  const stopS3 = only.includes('h') ? ensureS3(root) : () => {};
+  try {
+    await runRounds(base, bin);
+  } finally {
+    stopS3();
+  }
+}
+
+async function runRounds(base: string, bin: string | undefined): Promise<void> {
   const runs: RunResult[] = [];
   let n = 0;
   const fresh = () => {
@@ -164,6 +250,20 @@ async function main(): Promise<void> {
       record(await node('walnut', 'e', join(d, 'wal')));
       rmSync(d, { recursive: true, force: true });
     }
+    if (only.includes('h')) {
+      const impls = flip ? ['walnut', 'walnut+archiver'] : ['walnut+archiver', 'walnut'];
+      for (const impl of impls) {
+        const d = fresh();
+        mkdirSync(d);
+        const r = (await node(impl, 'h', join(d, 'wal'))) as ArchiveRunResult;
+        rmSync(d, { recursive: true, force: true });
+        record(r);
+        const l = r.latencyMs;
+        process.stderr.write(
+          `         save ms p50 ${l.p50.toFixed(2)}  p99 ${l.p99.toFixed(2)}  p99.9 ${l.p999.toFixed(2)}  max ${l.max.toFixed(1)}; event loop blocked ≤ ${r.eventLoopDelayMaxMs.toFixed(1)} ms; archived ${r.archivedSegments} segments, ${(r.archivedBytes / 1e6).toFixed(1)} MB; peak RSS ${r.peakRssMB.toFixed(0)} MB\n`,
+        );
+      }
+    }
   }
 
   const med = (impl: string, w: string, key: 'savesPerSec' | 'entriesPerSec' | 'MBps' | 'peakRssMB') => {
@@ -179,42 +279,71 @@ async function main(): Promise<void> {
     f: 'MBps',
   };
   const unit: Record<string, string> = { a: 'saves/s', b: 'entries/s', c: 'MB/s', d: 'MB/s', e: 'saves/s', f: 'MB/s' };
-  const rows = only.map((w) => {
-    const k = metric[w]!;
-    const walnut = med('walnut', w, k);
-    const etcdV = med('etcd', w, k);
-    const raw = med('raw', w, k);
-    const sqlite = med('sqlite', w, k);
-    return {
-      workload: w,
-      unit: unit[w],
-      walnut,
-      etcd: etcdV,
-      raw,
-      sqlite,
-      walnutPerEtcd: walnut / etcdV,
-      walnutPerRaw: walnut / raw,
-      walnutPerSqlite: walnut / sqlite,
-      eOverA: w === 'e' ? walnut / med('walnut', 'a', 'savesPerSec') : NaN,
-      fRssGrowthMB: w === 'f' ? med('walnut', 'f', 'peakRssMB') - med('walnut', 'f16', 'peakRssMB') : NaN,
-      walnutPeakRssMB: med('walnut', w, 'peakRssMB'),
-    };
-  });
+  const rows = only
+    .filter((w) => w !== 'h')
+    .map((w) => {
+      const k = metric[w]!;
+      const walnut = med('walnut', w, k);
+      const etcdV = med('etcd', w, k);
+      const raw = med('raw', w, k);
+      const sqlite = med('sqlite', w, k);
+      return {
+        workload: w,
+        unit: unit[w],
+        walnut,
+        etcd: etcdV,
+        raw,
+        sqlite,
+        walnutPerEtcd: walnut / etcdV,
+        walnutPerRaw: walnut / raw,
+        walnutPerSqlite: walnut / sqlite,
+        eOverA: w === 'e' ? walnut / med('walnut', 'a', 'savesPerSec') : NaN,
+        fRssGrowthMB: w === 'f' ? med('walnut', 'f', 'peakRssMB') - med('walnut', 'f16', 'peakRssMB') : NaN,
+        walnutPeakRssMB: med('walnut', w, 'peakRssMB'),
+      };
+    });
   const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '—');
   const g = (x: number) => (Number.isFinite(x) ? (x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(1)) : '—');
   const lines = [
     `walnut benchmarks — ${quick ? 'quick, ' : ''}fs-node io ${process.env['WALNUT_BENCH_IO'] ?? 'async'}, ${rounds} round(s), medians; ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
-    '',
-    '| workload | walnut/etcd | walnut/raw | walnut/sqlite | walnut | etcd | raw | sqlite | unit | walnut peak RSS MB |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.map(
-      (r) =>
-        `| ${r.workload}${r.workload === 'e' ? ` (×${f(r.eOverA, 1)} a)` : ''}${r.workload === 'f' ? ` (RSS +${f(r.fRssGrowthMB, 0)} MB vs 16 MiB)` : ''} | ${f(r.walnutPerEtcd)} | ${f(r.walnutPerRaw)} | ${f(r.walnutPerSqlite)} | ${g(r.walnut)} | ${g(r.etcd)} | ${g(r.raw)} | ${g(r.sqlite)} | ${r.unit} | ${f(r.walnutPeakRssMB, 0)} |`,
-    ),
   ];
+  if (rows.length)
+    lines.push(
+      '',
+      '| workload | walnut/etcd | walnut/raw | walnut/sqlite | walnut | etcd | raw | sqlite | unit | walnut peak RSS MB |',
+      '|---|---|---|---|---|---|---|---|---|---|',
+      ...rows.map(
+        (r) =>
+          `| ${r.workload}${r.workload === 'e' ? ` (×${f(r.eOverA, 1)} a)` : ''}${r.workload === 'f' ? ` (RSS +${f(r.fRssGrowthMB, 0)} MB vs 16 MiB)` : ''} | ${f(r.walnutPerEtcd)} | ${f(r.walnutPerRaw)} | ${f(r.walnutPerSqlite)} | ${g(r.walnut)} | ${g(r.etcd)} | ${g(r.raw)} | ${g(r.sqlite)} | ${r.unit} | ${f(r.walnutPeakRssMB, 0)} |`,
+      ),
+    );
+  const archive = only.includes('h') ? archiveSummary(runs) : undefined;
+  if (archive) {
+    const { with: w, without: wo, ratio } = archive;
+    const row = (label: string, a: number, b: number, r: number, d = 2) => `| ${label} | ${f(a, d)} | ${f(b, d)} | ${f(r)} |`;
+    lines.push(
+      '',
+      `h: save latency while released segments are archived to S3 (${f(archive.segmentSizeBytes / 2 ** 20, 0)} MiB segments, ${archive.saves.toLocaleString('en-US')} saves of 1 × 1 KiB + HardState, datasync each; median of ${archive.runs} run(s) each)`,
+      '',
+      '| h | with archiver | without | with/without |',
+      '|---|---|---|---|',
+      row('save p50 ms', w.p50, wo.p50, ratio.p50, 3),
+      row('save p99 ms', w.p99, wo.p99, ratio.p99),
+      row('save p99.9 ms', w.p999, wo.p999, ratio.p999),
+      row('save max ms', w.max, wo.max, ratio.max, 1),
+      row('event-loop delay max ms', w.eventLoopDelayMaxMs, wo.eventLoopDelayMaxMs, ratio.eventLoopDelayMaxMs, 1),
+      `| saves/s | ${g(w.savesPerSec)} | ${g(wo.savesPerSec)} | ${f(ratio.savesPerSec)} |`,
+      `| archived during the run | ${f(w.archivedBytes / 1e6, 1)} MB (${f(w.archivedSegments, 0)} segments) | — | |`,
+      row('peak RSS MB', w.peakRssMB, wo.peakRssMB, ratio.peakRssMB, 0),
+    );
+  }
   process.stdout.write(lines.join('\n') + '\n');
   if (jsonOut)
-    writeFileSync(jsonOut, JSON.stringify({ quick, rounds, node: process.version, cores: cpus().length, rows, runs }, null, 2) + '\n');
+    writeFileSync(
+      jsonOut,
+      JSON.stringify({ quick, rounds, node: process.version, cores: cpus().length, rows, ...(archive ? { archive } : {}), runs }, null, 2) +
+        '\n',
+    );
   if (existsSync(base)) rmSync(base, { recursive: true, force: true });
 }
 

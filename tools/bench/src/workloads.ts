@@ -1,7 +1,8 @@
 /**
  * The benchmark workloads (../shared/reference/README.md a–d, plus walnut-only e and g), for walnut on
  * fs-node, the raw disk in Node, and better-sqlite3. Each function runs one workload in this process and
- * returns its figures; the orchestrator runs each in a fresh child process.
+ * returns its figures; the orchestrator runs each in a fresh child process. (h, archiving to S3, is in
+ * archive-workload.ts.)
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fdatasyncSync, openSync, readSync, readdirSync, statSync, writeSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { Wal, type Entry } from '@walnut/wal-core';
 import { NodeFileSystem } from '@walnut/fs-node';
 
 /** fs-node as the bench runs it: `--io sync|async` reaches the child processes as WALNUT_BENCH_IO. */
-function nodeFs(): NodeFileSystem {
+export function nodeFs(): NodeFileSystem {
   const io = process.env['WALNUT_BENCH_IO'] === 'sync' ? 'sync' : 'async';
   return new NodeFileSystem({ io });
 }
@@ -57,7 +58,7 @@ export function shapeOf(workload: string, quick: boolean): WriteShape {
 
 const M64 = (1n << 64n) - 1n;
 /** The reference harness's data: splitmix64 bytes from the first 8 bytes (LE) of sha256(name). */
-function pool(): Uint8Array {
+export function pool(): Uint8Array {
   const h = createHash('sha256').update('bench-pool').digest();
   let s = h.readBigUInt64LE(0);
   const out = Buffer.allocUnsafe((1 << 20) + 8192);
@@ -71,7 +72,7 @@ function pool(): Uint8Array {
   return out;
 }
 
-function result(impl: string, workload: string, saves: number, entries: number, payloadBytes: number, seconds: number): RunResult {
+export function result(impl: string, workload: string, saves: number, entries: number, payloadBytes: number, seconds: number): RunResult {
   return {
     impl,
     workload,
@@ -87,7 +88,7 @@ function result(impl: string, workload: string, saves: number, entries: number, 
 }
 
 /** Entries as etcd's harness makes them: data slices of the pool at (index * 4099) mod (pool − size). */
-function entriesFor(p: Uint8Array, first: number, n: number, size: number): Entry[] {
+export function entriesFor(p: Uint8Array, first: number, n: number, size: number): Entry[] {
   const out: Entry[] = [];
   for (let i = 0; i < n; i++) {
     const idx = first + i;
