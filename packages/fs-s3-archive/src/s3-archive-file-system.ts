@@ -173,15 +173,15 @@ export class S3ArchiveFileSystem implements NamedFileSystem {
     } catch {
       return undefined; // outside the archive root
     }
-    const seg = (await this.#dirIndex(dir)).get(name);
-    if (!seg) return undefined;
+    // The live tier first: a live name is never archived-only (between upload and local delete the live
+    // file wins), and the store is not needed to tell, so a live segment stays usable during a store outage.
     try {
       await this.live.stat(p);
-      return undefined; // still live (between upload and local delete): the live file wins
+      return undefined;
     } catch (e) {
-      if ((e as { code?: string }).code === 'ENOENT') return seg;
-      throw e;
+      if ((e as { code?: string }).code !== 'ENOENT') throw e;
     }
+    return (await this.#dirIndex(dir)).get(name);
   }
 
   #readOnly(syscall: string, path: string): FileSystemError {
@@ -270,7 +270,20 @@ export class S3ArchiveFileSystem implements NamedFileSystem {
 
   async rename(from: string, to: string): Promise<void> {
     if (await this.#archived(from)) throw this.#readOnly('rename', from);
-    if (await this.#archived(to)) throw this.#readOnly('rename', to);
+    // The target of a WAL cut (tmp -> next segment) is never archived. During a store outage ('live-only')
+    // it is checked against the live tier alone, as a listing is: the cut must not fail because the store
+    // is down (found by the archive simulation, tools/sim: a cut while the index was not loaded yet).
+    let target: ArchivedSegment | undefined;
+    try {
+      target = await this.#archived(to);
+    } catch (e) {
+      if (this.#unavailable === 'throw' || !(e instanceof ArchiveError) || e instanceof ArchiveCorruptionError) throw e;
+      this.#logger.warn(
+        { path: to, location: this.store.location, error: e.message },
+        'archive: index unavailable, renaming on the live tier',
+      );
+    }
+    if (target) throw this.#readOnly('rename', to);
     return this.live.rename(from, to);
   }
 
