@@ -4,12 +4,16 @@
  * reports seeds per second and failures; each failure prints the one-line command that replays it and the
  * end of its trace.
  *
+ * `npm run sim -- --archive --seeds N --from S`: the same for the archive simulation (archive-sim.ts): a WAL
+ * on S3ArchiveFileSystem, archive rounds, crashes between upload and local delete, store outages.
+ *
  * `npm run sim -- --fuzz N --from S`: runs N structure-aware fuzz cases (fuzz.ts) from case S.
  *
  * Exit code: 0 if every seed / case passed, 1 if any failed, 2 on bad arguments.
  */
+import { archiveReplayCommand, runArchiveSeed } from './archive-sim.js';
 import { runFuzzCase, type FuzzResult } from './fuzz.js';
-import { runSeed, type SeedResult } from './runner.js';
+import { runSeed } from './runner.js';
 
 interface Args {
   seeds: number;
@@ -18,9 +22,20 @@ interface Args {
   verbose: boolean;
   steps: number | undefined;
   determinism: boolean;
+  archive: boolean;
 }
 
-const USAGE = `usage: npm run sim -- [--seeds N] [--from S] [--verbose] [--steps K] [--determinism]
+/** What the CLI needs of a seed's result (either simulation). */
+interface AnySeedResult {
+  readonly seed: bigint;
+  readonly ok: boolean;
+  readonly hash: string;
+  readonly failure?: string;
+  readonly trace: string[];
+  readonly stats: object;
+}
+
+const USAGE = `usage: npm run sim -- [--archive] [--seeds N] [--from S] [--verbose] [--steps K] [--determinism]
        npm run sim -- --fuzz N [--from S] [--verbose]
 
   --seeds N        simulate N seeds (default 100)
@@ -28,10 +43,11 @@ const USAGE = `usage: npm run sim -- [--seeds N] [--from S] [--verbose] [--steps
   --verbose        print every trace line (use with --seeds 1 to replay a failure)
   --steps K        workload steps per seed (default: chosen by the seed, 25-70)
   --determinism    run every seed twice and require the same trace hash
+  --archive        the archive simulation (fs-s3-archive: rounds, crashes between upload and delete, outages)
   --fuzz N         run N fuzz cases instead of simulations`;
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { seeds: 100, from: 0n, fuzz: undefined, verbose: false, steps: undefined, determinism: false };
+  const a: Args = { seeds: 100, from: 0n, fuzz: undefined, verbose: false, steps: undefined, determinism: false, archive: false };
   const int = (flag: string, v: string | undefined): number => {
     if (v === undefined || !/^\d+$/.test(v)) throw new Error(`${flag} needs a non-negative integer, got ${v ?? 'nothing'}`);
     return Number(v);
@@ -61,6 +77,9 @@ function parseArgs(argv: readonly string[]): Args {
       case '--determinism':
         a.determinism = true;
         break;
+      case '--archive':
+        a.archive = true;
+        break;
       case '--help':
       case '-h':
         console.log(USAGE);
@@ -79,21 +98,23 @@ function rate(n: number, ms: number): string {
 
 async function simulate(a: Args): Promise<number> {
   const t0 = performance.now();
-  const failures: SeedResult[] = [];
+  const failures: AnySeedResult[] = [];
+  const runOne = (seed: bigint, o: { verbose?: boolean; echo?: (l: string) => void; steps?: number }): Promise<AnySeedResult> =>
+    a.archive ? runArchiveSeed(seed, o) : runSeed(seed, o);
   const totals = new Map<string, number>();
   let lastReport = t0;
   const single = a.seeds === 1 && a.verbose;
   for (let i = 0; i < a.seeds; i++) {
     const seed = a.from + BigInt(i);
-    const r = await runSeed(seed, {
+    const r = await runOne(seed, {
       verbose: a.verbose,
       ...(single ? { echo: (l: string) => console.log(l) } : {}),
       ...(a.steps === undefined ? {} : { steps: a.steps }),
     });
-    for (const [k, v] of Object.entries(r.stats)) totals.set(k, (totals.get(k) ?? 0) + v);
+    for (const [k, v] of Object.entries(r.stats) as [string, number][]) totals.set(k, (totals.get(k) ?? 0) + v);
     let result = r;
     if (a.determinism && r.ok) {
-      const again = await runSeed(seed, { ...(a.steps === undefined ? {} : { steps: a.steps }) });
+      const again = await runOne(seed, { ...(a.steps === undefined ? {} : { steps: a.steps }) });
       if (again.hash !== r.hash) {
         result = { ...r, ok: false, failure: `not deterministic: trace hash ${r.hash} then ${again.hash}` };
       }
@@ -112,16 +133,18 @@ async function simulate(a: Args): Promise<number> {
   }
   const ms = performance.now() - t0;
   console.log(
-    `sim: ${a.seeds} seeds (${a.from}..${a.from + BigInt(a.seeds) - 1n}) in ${(ms / 1000).toFixed(1)} s: ${rate(a.seeds, ms)} seeds/s, ${failures.length} failed${failures.length ? `: ${failures.map((f) => f.seed).join(' ')}` : ''}`,
+    `${a.archive ? 'archive sim' : 'sim'}: ${a.seeds} seeds (${a.from}..${a.from + BigInt(a.seeds) - 1n}) in ${(ms / 1000).toFixed(1)} s: ${rate(a.seeds, ms)} seeds/s, ${failures.length} failed${failures.length ? `: ${failures.map((f) => f.seed).join(' ')}` : ''}`,
   );
   console.log(`     totals: ${[...totals].map(([k, v]) => `${k} ${v}`).join(', ')}`);
   return failures.length ? 1 : 0;
 }
 
-function printFailure(r: SeedResult, a: Args): void {
+function printFailure(r: AnySeedResult, a: Args): void {
   const steps = a.steps === undefined ? '' : ` --steps ${a.steps}`;
   console.log(`\nFAILED seed ${r.seed}: ${r.failure}`);
-  console.log(`  replay: npm run sim -- --seeds 1 --from ${r.seed}${steps} --verbose`);
+  console.log(
+    `  replay: ${a.archive ? archiveReplayCommand(r.seed, a.steps) : `npm run sim -- --seeds 1 --from ${r.seed}${steps} --verbose`}`,
+  );
   if (!(a.seeds === 1 && a.verbose)) {
     console.log('  last trace lines:');
     for (const l of r.trace.slice(-30)) console.log(`    ${l}`);
