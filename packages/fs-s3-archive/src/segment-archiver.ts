@@ -145,29 +145,33 @@ export async function archiveSegments(fs: S3ArchiveFileSystem, dir: string, opti
     };
     launch();
     let failure: unknown;
-    for (const h of held) {
-      const p = uploads.get(h.name);
-      if (!p) break; // aborted before it started
-      let r: { facts: SegmentFacts; resumed: boolean };
-      try {
-        r = await p;
-      } catch (e) {
-        failure = e;
-        break;
-      } finally {
-        uploads.delete(h.name);
+    try {
+      for (const h of held) {
+        const p = uploads.get(h.name);
+        if (!p) break; // aborted before it started
+        let r: { facts: SegmentFacts; resumed: boolean };
+        try {
+          r = await p;
+        } catch (e) {
+          failure = e;
+          break;
+        } finally {
+          uploads.delete(h.name);
+        }
+        fs.noteArchived(dir, { key: fs.keyOf(h.path), name: h.name, size: r.facts.size });
+        await fs.live.remove(h.path, { force: true });
+        await fs.live.syncDir(dir);
+        archived.push(h.name);
+        if (r.resumed) resumed.push(h.name);
+        else bytes += r.facts.size;
+        logger.info({ path: h.path, key: fs.keyOf(h.path), size: r.facts.size, resumed: r.resumed }, 'archived');
+        launch();
       }
-      fs.noteArchived(dir, { key: fs.keyOf(h.path), name: h.name, size: r.facts.size });
-      await fs.live.remove(h.path, { force: true });
-      await fs.live.syncDir(dir);
-      archived.push(h.name);
-      if (r.resumed) resumed.push(h.name);
-      else bytes += r.facts.size;
-      logger.info({ path: h.path, key: fs.keyOf(h.path), size: r.facts.size, resumed: r.resumed }, 'archived');
-      launch();
+    } finally {
+      // Let anything still in flight settle before the handles close (its result is simply not used; an
+      // object it stored is picked up by the next round as already uploaded).
+      await Promise.allSettled(uploads.values());
     }
-    // Let anything still in flight settle before the handles close (its result is simply not used).
-    await Promise.allSettled(uploads.values());
     if (failure !== undefined) throw failure;
   } finally {
     for (const h of held) await h.file.close().catch(() => {});

@@ -68,6 +68,7 @@ function decodeCrcs(s: string): number[] {
 }
 
 const FORMAT = '1';
+const YIELD_EVERY_BYTES = 1024 * 1024;
 
 /** The object key of a segment. */
 export function segmentKey(prefix: string, name: string): string {
@@ -170,10 +171,18 @@ export async function segmentFacts(name: string, bytes: Uint8Array, what = name)
   const parsed = parseSegmentName(name);
   const dec = new RecordDecoder([{ name, file: new BytesFileHandle(name, bytes), size: bytes.length }]);
   let chainStart: number | undefined;
+  let sinceYield = 0;
   try {
     for (;;) {
       const rec = await dec.next();
       if (!rec) break;
+      // The decoder reads from memory, so its awaits never leave the microtask queue: yield to the event
+      // loop every MiB, or a 64 MiB segment would block the live WAL's saves for hundreds of milliseconds.
+      sinceYield += rec.frameBytes;
+      if (sinceYield >= YIELD_EVERY_BYTES) {
+        sinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
       if (rec.type === RecordType.Crc) {
         if (chainStart === undefined) chainStart = rec.crc >>> 0;
         dec.updateCrc(rec.crc);

