@@ -1,12 +1,14 @@
 // The FileSystem contract and the WAL behaviour suite on S3ArchiveFileSystem over fs-node (real files)
 // with S3ObjectStore on the real S3 server the global setup started: every listing the suites make also
-// lists the store. Reading across both tiers with archiving active on this stack: node-s3.test.ts.
+// lists the store; the WAL suite archives released segments before it reads (see conformance.test.ts).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, expect } from 'vitest';
 import { fileSystemSuite, walSuite } from '@walnut/conformance';
 import { NodeFileSystem } from '@walnut/fs-node';
 import { S3ArchiveFileSystem } from '../src/index.js';
+import { archiveReleased } from './support/archive-released.js';
 import { freshS3Store } from './support/s3-lab.js';
 
 async function fixture(label: string) {
@@ -17,4 +19,15 @@ async function fixture(label: string) {
 }
 
 fileSystemSuite({ name: 's3-archive over node + S3', create: () => fixture('fs') });
-walSuite({ name: 's3-archive over node + S3', create: () => fixture('wal') });
+const moved = { rounds: 0, segments: 0 };
+afterAll(() => {
+  expect(moved.rounds).toBeGreaterThan(10);
+  expect(moved.segments).toBeGreaterThan(20);
+});
+
+// With archiving active: released segments go to the real S3 server before the suite's reads.
+walSuite({
+  name: 's3-archive over node + S3',
+  create: () => fixture('wal'),
+  moveReleasedSegments: (fs, dir) => archiveReleased(fs as S3ArchiveFileSystem, dir, moved),
+});

@@ -165,6 +165,7 @@ export function goldenSuite(factory: WalSuiteFactory): void {
           withFixture(async (fs, root) => {
             const dir = joinPath(root, 'wal');
             await copyIntoFs(fs, join(base, 'wal'), dir);
+            await factory.moveReleasedSegments?.(fs, dir);
             const checkAt = async (snap: Snap, read: DumpJson, write: DumpJson, verify: { error: string | null }, tag: string) => {
               expect(await dumpText(fs, dir, snap, false), `${tag} read`).toBe(json(read));
               const copy = joinPath(root, `copy-${snap.index}-${snap.term}`);

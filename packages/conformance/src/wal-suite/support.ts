@@ -22,6 +22,13 @@ export interface WalSuiteFactory {
   readonly heavy?: boolean;
   /** Present when locks exclude other processes (fs-node): the suite then checks ELOCKED across processes. */
   readonly crossProcess?: CrossProcessLocking;
+  /**
+   * For a backend with a second tier (@walnut/fs-s3-archive): called where the suite holds a WAL whose
+   * older segments are released — a golden etcd directory just copied in, a round trip after
+   * `releaseLockTo` — to move them there (archive them), so that the reads, verify and
+   * validSnapshotEntries that follow cross both tiers. The newest segment must stay.
+   */
+  readonly moveReleasedSegments?: (fs: FileSystem, dir: string) => Promise<void>;
 }
 
 /** The repository root: the nearest ancestor of this file holding nx.json (never the working directory). */
