@@ -76,9 +76,29 @@ export function runScript(args: string[], lab: S3Lab = MAIN_LAB, timeoutMs = 240
   });
 }
 
-/** Starts (or resumes, e.g. after {@link killServer}) the server and returns its settings. */
+/**
+ * Starts (or resumes, e.g. after {@link killServer}) the server and returns its settings. `start` is
+ * idempotent, so a failed start (seen on a loaded machine: a gateway that came up slowly, or state left
+ * by an earlier run that does not resume) is retried once, then once more from a fresh state directory —
+ * the tests use unique prefixes and need nothing from earlier runs.
+ */
 export function startServer(lab: S3Lab = MAIN_LAB): S3Env {
-  return JSON.parse(runScript(['start', '--json'], lab)) as S3Env;
+  const attempts: (() => void)[] = [() => {}, () => sleepSync(3000), () => runScript(['purge'], lab, 120_000)];
+  let last: unknown;
+  for (const [i, before] of attempts.entries()) {
+    try {
+      before();
+      return JSON.parse(runScript(['start', '--json'], lab)) as S3Env;
+    } catch (e) {
+      last = e;
+      process.stderr.write(`s3-lab: start attempt ${i + 1} of ${attempts.length} failed: ${(e as Error).message}\n`);
+    }
+  }
+  throw last;
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** SIGKILLs the gateway (`kill9 rgw`) or the whole cluster (`kill9 all`); {@link startServer} brings it back. */
