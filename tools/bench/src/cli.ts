@@ -56,8 +56,12 @@ function ensureS3(root: string): () => void {
     return () => {};
   }
   const script = join(root, '..', 'shared', 's3', 's3-server.sh');
+  // No FORCE_COLOR: the script compares HTTP statuses its `node -e` helper prints with console.log, which
+  // colours numbers when FORCE_COLOR is set.
+  const { FORCE_COLOR: _forceColor, ...inherited } = process.env;
   const env = {
-    ...process.env,
+    ...inherited,
+    NO_COLOR: '1',
     S3LAB_DIR: process.env['S3LAB_DIR'] ?? join(tmpdir(), 'walnut-bench-s3lab'),
     S3LAB_PORT: process.env['S3LAB_PORT'] ?? '17583',
     S3LAB_MON_PORT: process.env['S3LAB_MON_PORT'] ?? '13383',

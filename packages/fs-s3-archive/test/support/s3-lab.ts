@@ -63,7 +63,17 @@ export const CRASH_LAB: S3Lab = { dir: join(tmpdir(), 'walnut-s3lab-crash'), por
 
 /** The environment the script runs with for `lab`. */
 export function scriptEnv(lab: S3Lab = MAIN_LAB): NodeJS.ProcessEnv {
-  return { ...process.env, S3LAB_DIR: lab.dir, S3LAB_PORT: String(lab.port), S3LAB_MON_PORT: String(lab.monPort), S3LAB_STORE: lab.store };
+  // No colours: the script reads HTTP statuses that its `node -e` helper prints with console.log, which
+  // colours numbers when FORCE_COLOR is set (nx sets it), so "200" would not compare equal.
+  const { FORCE_COLOR: _forceColor, ...env } = process.env;
+  return {
+    ...env,
+    NO_COLOR: '1',
+    S3LAB_DIR: lab.dir,
+    S3LAB_PORT: String(lab.port),
+    S3LAB_MON_PORT: String(lab.monPort),
+    S3LAB_STORE: lab.store,
+  };
 }
 
 /** Runs `s3-server.sh <args>` for `lab`; stderr (progress) goes to ours. Returns stdout. */
