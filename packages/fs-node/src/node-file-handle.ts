@@ -37,7 +37,7 @@ export class NodeFileHandle implements FileHandle {
   readonly #lockWaits = new Set<{ nativeDone: Promise<void>; reject: (err: unknown) => void }>();
 
   /** @internal */
-  constructor(path: string, fd: number, writable: boolean, preallocation: Preallocation = 'zero-fill', io: NodeIo = 'async') {
+  constructor(path: string, fd: number, writable: boolean, preallocation: Preallocation = 'zero-fill', io: NodeIo = 'sync') {
     this.path = path;
     this.#fd = fd;
     this.#writable = writable;

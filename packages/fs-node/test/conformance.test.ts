@@ -31,12 +31,12 @@ fileSystemSuite({
   crossProcess: { holdLock: (path) => holdLockInChild(join(currentRoot, path)) },
 });
 
-// The same suite with the data path in the calling thread (io: 'sync').
+// The same suite with the data path on the libuv pool (io: 'async'; the default is 'sync').
 fileSystemSuite({
-  name: 'node (io: sync)',
+  name: 'node (io: async)',
   async create() {
     const dir = await mkdtemp(join(tmpdir(), 'walnut-fs-node-sync-'));
-    return { fs: new NodeFileSystem({ io: 'sync' }), dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+    return { fs: new NodeFileSystem({ io: 'async' }), dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
   },
   crossProcess: { holdLock: (path) => holdLockInChild(path) },
 });

@@ -169,7 +169,7 @@ export interface LifeReport {
 /** Runs the writer on `dir` and kills it as planned; resolves once it has exited and its output is read. */
 export function runLife(
   dir: string,
-  args: { seed: number; segmentSizeBytes: number; plant?: 'ack-before-save' | 'ack-then-delay' },
+  args: { seed: number; segmentSizeBytes: number; io?: 'sync' | 'async'; plant?: 'ack-before-save' | 'ack-then-delay' },
   plan: KillPlan,
 ): Promise<LifeReport> {
   const child = spawn(process.execPath, [WRITER, JSON.stringify({ dir, ...args })], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -367,8 +367,9 @@ export async function runCrashCampaign(o: CampaignOptions): Promise<CampaignStat
       const walDir = join(dir, 'wal');
       const plan = pickPlan(rng, o.killOnAckOnly ?? false);
       const childSeed = u32(rng);
-      const where = `seed ${o.seed}, lane ${laneNo}, life ${life}, writer seed ${childSeed}, segment size ${segmentSizeBytes}, kill ${JSON.stringify(plan)}, directory ${walDir}`;
-      const report = await runLife(walDir, { seed: childSeed, segmentSizeBytes, ...(o.plant ? { plant: o.plant } : {}) }, plan);
+      const io = childSeed % 2 === 0 ? 'sync' : 'async';
+      const where = `seed ${o.seed}, lane ${laneNo}, life ${life}, writer seed ${childSeed} (io ${io}), segment size ${segmentSizeBytes}, kill ${JSON.stringify(plan)}, directory ${walDir}`;
+      const report = await runLife(walDir, { seed: childSeed, segmentSizeBytes, io, ...(o.plant ? { plant: o.plant } : {}) }, plan);
       stats.kills++;
       if (!report.ready) stats.killedBeforeReady++;
       stats.acknowledgedSaves += report.acked.length;

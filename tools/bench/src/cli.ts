@@ -309,7 +309,7 @@ async function runRounds(base: string, bin: string | undefined): Promise<void> {
   const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '—');
   const g = (x: number) => (Number.isFinite(x) ? (x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(1)) : '—');
   const lines = [
-    `walnut benchmarks — ${quick ? 'quick, ' : ''}fs-node io ${process.env['WALNUT_BENCH_IO'] ?? 'async'}, ${rounds} round(s), medians; ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+    `walnut benchmarks — ${quick ? 'quick, ' : ''}fs-node io ${process.env['WALNUT_BENCH_IO'] ?? 'sync'}, ${rounds} round(s), medians; ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
   ];
   if (rows.length)
     lines.push(

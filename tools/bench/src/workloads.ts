@@ -12,7 +12,7 @@ import { NodeFileSystem } from '@walnut/fs-node';
 
 /** fs-node as the bench runs it: `--io sync|async` reaches the child processes as WALNUT_BENCH_IO. */
 export function nodeFs(): NodeFileSystem {
-  const io = process.env['WALNUT_BENCH_IO'] === 'sync' ? 'sync' : 'async';
+  const io = process.env['WALNUT_BENCH_IO'] === 'async' ? 'async' : 'sync';
   return new NodeFileSystem({ io });
 }
 
