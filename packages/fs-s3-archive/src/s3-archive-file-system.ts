@@ -229,7 +229,8 @@ export class S3ArchiveFileSystem implements NamedFileSystem {
     if (archived.size === 0) return names;
     const seen = new Set(names);
     for (const n of archived.keys()) if (!seen.has(n)) names.push(n);
-    return names;
+    // One listing in order (byte order, as segment names sort), live and archived together.
+    return names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
   async stat(path: string): Promise<FileStat> {

@@ -5,6 +5,12 @@ import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Wal } from '@walnut/wal-core';
+import { NodeFileSystem } from '@walnut/fs-node';
+import { S3ArchiveFileSystem, archiveSegments } from '../src/index.js';
 import { AbortMultipartUploadCommand, HeadObjectCommand, ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -273,6 +279,60 @@ describe('S3ObjectStore faults (real server)', () => {
       await fresh.put(key, body, putOptions(body, metadata, { ifNoneMatch: true }));
       expect(await fresh.head(key)).toEqual({ key, size: body.length, metadata });
       expectSameBytes(await fresh.get(key), body);
+    });
+
+    it('the archiver, gateway SIGKILLed in the middle of a round: a typed error, every segment still local or archived; after the restart the next round resumes and the WAL reads whole', async () => {
+      const root = await mkdtemp(join(tmpdir(), 'walnut-s3a-kill-'));
+      try {
+        const { prefix } = freshS3Store({}, 'archiver-kill', env);
+        const node = new NodeFileSystem();
+        const store = new S3ObjectStore(s3StoreOptions({ prefix }, env));
+        const fs = new S3ArchiveFileSystem(node, store, { prefix, root });
+        const dir = `${root}/wal`;
+        const wal = await Wal.create(fs, dir, undefined, { segmentSizeBytes: 256 * 1024 });
+        const data = (i: bigint) => new Uint8Array(2000).fill(Number(i % 251n));
+        for (let i = 1n; i <= 1000n; i++)
+          await wal.save({ term: 1n, vote: 1n, commit: i }, [{ index: i, term: 1n, type: 0, data: data(i) }]);
+        await wal.releaseLockTo(1000n);
+        const segments = (await node.readdir(dir)).filter((n) => n.endsWith('.wal')).sort();
+        expect(segments.length).toBeGreaterThan(6);
+        // The gateway dies as the third upload is sent.
+        let puts = 0;
+        store.client.middlewareStack.add(
+          (next, context) => async (args) => {
+            if (context.commandName === 'PutObjectCommand' && ++puts === 3) await killServerAsync('rgw', CRASH_LAB);
+            return next(args);
+          },
+          { step: 'initialize', name: 'walnutTestKillOnThirdPut' },
+        );
+        const err = await archiveSegments(fs, dir, { max: 1, concurrency: 1 }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ArchiveUnreachableError);
+        const local = (await node.readdir(dir)).filter((n) => n.endsWith('.wal')).sort();
+        expect(local).toEqual(segments.slice(2)); // the two verified uploads left; nothing else did
+        // The live WAL keeps working while the store is down.
+        await wal.save({ term: 1n, vote: 1n, commit: 1001n }, [{ index: 1001n, term: 1n, type: 0, data: data(1001n) }]);
+        await wal.close();
+
+        startServer(CRASH_LAB);
+        const fs2 = new S3ArchiveFileSystem(node, new S3ObjectStore(s3StoreOptions({ prefix }, env)), { prefix, root });
+        const readAll = async () => {
+          const r = await Wal.openForRead(fs2, dir, { index: 0n, term: 0n });
+          try {
+            return (await r.readAll()).entries;
+          } finally {
+            await r.close();
+          }
+        };
+        expect((await readAll()).length).toBe(1001);
+        const round = await archiveSegments(fs2, dir, { max: 1 });
+        expect(round.archived.length).toBe(segments.length - 3);
+        expect((await node.readdir(dir)).filter((n) => n.endsWith('.wal')).length).toBe(1);
+        const all = await readAll();
+        expect(all.map((e) => Number(e.index))).toEqual(Array.from({ length: 1001 }, (_, i) => i + 1));
+        expect(all[499]!.data).toEqual(data(500n));
+      } finally {
+        await rm(root, { recursive: true, force: true });
+      }
     });
   });
 });
