@@ -6,6 +6,7 @@
  */
 import {
   FileSystemError,
+  type AllocateOptions,
   type FileHandle,
   type FileStat,
   type FileSystem,
@@ -343,9 +344,9 @@ class FaultInjectingFileHandle implements FileHandle {
     return this.#inner.truncate(size);
   }
 
-  async allocate(size: number): Promise<void> {
+  async allocate(size: number, options?: AllocateOptions): Promise<void> {
     await this.#fs.begin('allocate', 'fallocate', this.path);
-    return this.#inner.allocate(size);
+    return this.#inner.allocate(size, options);
   }
 
   async datasync(): Promise<void> {

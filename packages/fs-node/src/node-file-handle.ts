@@ -7,7 +7,7 @@
  * next. So `close` marks the handle closed at once (every later call fails with `EBADF`), waits for
  * the operations already started, and only then closes the descriptor.
  */
-import type { FileHandle } from '@walnut/wal-core';
+import type { AllocateOptions, FileHandle } from '@walnut/wal-core';
 import { fsError, toFileSystemError } from './errors.js';
 import * as nodefs from './fs-calls.js';
 import { tryLockFd, unlockFd, waitForLockFd } from './native-lock.js';
@@ -84,7 +84,7 @@ export class NodeFileHandle implements FileHandle {
    * With `extend` it is ftruncate, etcd's fallback where fallocate is unsupported: a hole, no blocks
    * reserved, instant.
    */
-  allocate(size: number): Promise<void> {
+  allocate(size: number, options?: AllocateOptions): Promise<void> {
     return this.#run('fallocate', true, async (fd) => {
       const want = checkSize(size, 'fallocate', this.path);
       // fstat + extend is not atomic: a write through this handle that extended the file in
@@ -102,7 +102,7 @@ export class NodeFileHandle implements FileHandle {
           return;
         }
         try {
-          await zeroFill(fd, have, want);
+          await zeroFill(fd, have, want, options?.synced ?? true);
         } catch (err) {
           // Give back what was reserved so far (a full disk stays as full as it was before the call).
           await nodefs.ftruncate(fd, have).catch(noop);

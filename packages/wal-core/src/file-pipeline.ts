@@ -25,6 +25,8 @@ export class FilePipeline {
     private readonly fs: FileSystem,
     private readonly dir: string,
     private readonly size: number,
+    /** Whether appends into the prepared files will be datasynced (false with noFsync: see FileHandle.allocate). */
+    private readonly synced: boolean,
     private readonly scheduler: WalScheduler,
     /** Told when a background preparation fails (the WAL logs it: the failure would otherwise surface only at the next cut). */
     private readonly onError?: (e: unknown) => void,
@@ -46,7 +48,7 @@ export class FilePipeline {
           // of a cut may hold a longer head (e.g. a State record the new head lacks); its leftover frames
           // would follow the new head and fail their CRC on the next open. Start from empty.
           await file.truncate(0);
-          await file.allocate(this.size);
+          await file.allocate(this.size, { synced: this.synced });
           resolve({ file, path, name });
         } catch (e) {
           if (file) await file.close().catch(() => {});

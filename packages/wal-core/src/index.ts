@@ -8,7 +8,7 @@
 export { Wal, isWalError } from './wal.js';
 export type { ReadAllResult, SnapshotPosition } from './wal.js';
 export type { ReplayItem } from './read-all.js';
-export type { FileSystem, FileHandle, FileStat, OpenFlags, OpenOptions, NamedFileSystem } from './fs/file-system.js';
+export type { AllocateOptions, FileSystem, FileHandle, FileStat, OpenFlags, OpenOptions, NamedFileSystem } from './fs/file-system.js';
 export { joinPath, dirnamePath, basenamePath, cleanPath } from './fs/path.js';
 export { writeFully, readFully } from './fs/io.js';
 export * from './errors.js';

@@ -199,7 +199,7 @@ export class Wal {
       const file = await fs.open(joinPath(tmp, name), 'create', { mode: 0o600 });
       w.locks = [{ file, name }];
       await file.lock();
-      await file.allocate(o.segmentSizeBytes);
+      await file.allocate(o.segmentSizeBytes, { synced: !o.noFsync });
       w.encoder = w.newEncoder(file, 0, 0);
       await w.encoder.encode(RecordType.Crc, undefined);
       await w.encoder.encode(RecordType.Metadata, metadata);
@@ -224,7 +224,7 @@ export class Wal {
       await fs.remove(tmp, { recursive: true, force: true }).catch(() => {});
       throw e;
     }
-    w.pipeline = new FilePipeline(fs, dir, o.segmentSizeBytes, o.scheduler, (e) =>
+    w.pipeline = new FilePipeline(fs, dir, o.segmentSizeBytes, !o.noFsync, o.scheduler, (e) =>
       o.logger.warn({ dir, error: e instanceof Error ? e.message : String(e) }, 'wal: failed to prepare the next segment'),
     );
 
@@ -274,7 +274,7 @@ export class Wal {
     if (write) {
       w.locks = segs.map((s) => ({ file: s.file, name: s.name }));
       w.tailSeq = names[names.length - 1]!.seq;
-      w.pipeline = new FilePipeline(fs, dir, o.segmentSizeBytes, o.scheduler, (e) =>
+      w.pipeline = new FilePipeline(fs, dir, o.segmentSizeBytes, !o.noFsync, o.scheduler, (e) =>
         o.logger.warn({ dir, error: e instanceof Error ? e.message : String(e) }, 'wal: failed to prepare the next segment'),
       );
       w.startPurger();
@@ -422,7 +422,7 @@ export class Wal {
       const off = dec.lastOffset;
       const size = await tail.file.size();
       await tail.file.truncate(off);
-      await tail.file.allocate(size);
+      await tail.file.allocate(size, { synced: !this.o.noFsync });
       // Not in etcd: make every segment name this WAL is about to build on durable. A process that died
       // between a cut's rename and its directory sync left a tail whose name a power cut could still
       // remove, with the entries appended to it from now on.
@@ -666,7 +666,7 @@ export class Wal {
       const size = await tail.size();
       if (size > syncedOffset) {
         await tail.truncate(syncedOffset);
-        await tail.allocate(Math.max(size, this.o.segmentSizeBytes));
+        await tail.allocate(Math.max(size, this.o.segmentSizeBytes), { synced: !this.o.noFsync });
       }
     } catch (e) {
       this.o.logger.error(

@@ -16,6 +16,7 @@ import {
   joinPath,
   readFully,
   writeFully,
+  type AllocateOptions,
   type DecodedRecord,
   type FileHandle,
   type FileStat,
@@ -197,8 +198,8 @@ class HookedFileHandle implements FileHandle {
   truncate(size: number): Promise<void> {
     return this.fs.run('truncate', this.h.path, { size }, () => this.h.truncate(size));
   }
-  allocate(size: number): Promise<void> {
-    return this.fs.run('allocate', this.h.path, { size }, () => this.h.allocate(size));
+  allocate(size: number, options?: AllocateOptions): Promise<void> {
+    return this.fs.run('allocate', this.h.path, { size }, () => this.h.allocate(size, options));
   }
   datasync(): Promise<void> {
     return this.fs.run('datasync', this.h.path, {}, () => this.h.datasync());

@@ -45,6 +45,15 @@ export interface FileStat {
   readonly mode: number;
 }
 
+/** Hints for {@link FileHandle.allocate}. */
+export interface AllocateOptions {
+  /**
+   * Whether appends into the allocated range will be datasynced (default true). False (a WAL with
+   * `noFsync`) lets a backend skip work that only makes those syncs fast; the reservation itself stays.
+   */
+  readonly synced?: boolean;
+}
+
 /**
  * An open file. Positional I/O only: a handle has no implicit file position, which keeps
  * concurrent readers and the WAL's own bookkeeping explicit.
@@ -78,8 +87,10 @@ export interface FileHandle {
    * the space where the medium can (so that a full disk fails here, not in a later write).
    * Never shrinks the file. Fails with `ENOSPC` when the space cannot be had, `EBADF` on a read-only handle.
    * Backends make it atomic with respect to writes on the same handle.
+   * `options.synced: false` says the caller will never datasync appends into the range (a WAL with
+   * `noFsync`): a backend may then skip what only speeds up those syncs (fs-node skips its fdatasyncs).
    */
-  allocate(size: number): Promise<void>;
+  allocate(size: number, options?: AllocateOptions): Promise<void>;
 
   /** Makes the file's data (and the metadata needed to read it back, e.g. its size) durable. */
   datasync(): Promise<void>;
