@@ -51,7 +51,7 @@ function zeros(): Uint8Array {
  * on disk before the segment is used: otherwise the first commit into it would pay for flushing
  * the whole range.
  */
-export async function zeroFill(fd: number, from: number, to: number, synced = true): Promise<void> {
+export async function zeroFill(fd: number, from: number, to: number): Promise<void> {
   const buf = zeros();
   let pos = from;
   let unsynced = 0;
@@ -62,13 +62,10 @@ export async function zeroFill(fd: number, from: number, to: number, synced = tr
     if (written <= 0) throw Object.assign(new Error(`zero-fill made no progress at offset ${pos}`), { code: 'EIO' });
     pos += written;
     unsynced += written;
-    if (synced && unsynced >= ZERO_FILL_SYNC_EVERY && pos < to) {
+    if (unsynced >= ZERO_FILL_SYNC_EVERY && pos < to) {
       await nodefs.fdatasync(fd);
       unsynced = 0;
     }
   }
-  // Appends that are never datasynced (allocate's `synced: false`, a WAL with noFsync) gain nothing from
-  // zeros on disk: the writes alone reserve the blocks (a full disk still fails here), and the syncs were
-  // most of the cost (64 MB: ~13-21 ms of writes, ~33 ms of fdatasync here; bench c waits for it at every cut).
-  if (synced) await nodefs.fdatasync(fd);
+  await nodefs.fdatasync(fd);
 }

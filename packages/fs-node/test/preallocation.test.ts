@@ -114,6 +114,23 @@ describe('zero-fill preallocation (default)', () => {
   });
 });
 
+describe('allocate with synced: false (a noFsync WAL)', () => {
+  it('extends without writing zeros even under zero-fill, keeping existing bytes', async () => {
+    const fs = new NodeFileSystem();
+    const p = join(scratch, 'seg');
+    const h = await fs.open(p, 'create');
+    await writeFully(h, new Uint8Array([1, 2, 3]), 0, 3, 0);
+    await h.allocate(8 << 20, { synced: false });
+    await h.allocate(4, { synced: false });
+    expect(await h.size()).toBe(8 << 20);
+    await h.close();
+    expect(allocatedBytes(p)).toBeLessThan(8 << 20);
+    const content = readFileSync(p);
+    expect([...content.subarray(0, 4)]).toEqual([1, 2, 3, 0]);
+    expect(content.subarray(3).every((b) => b === 0)).toBe(true);
+  });
+});
+
 describe("'extend' preallocation", () => {
   it('extends with ftruncate: the file reads as zeros but holds (almost) no blocks', async () => {
     const fs = new NodeFileSystem({ preallocation: 'extend' });

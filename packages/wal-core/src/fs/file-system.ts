@@ -49,7 +49,8 @@ export interface FileStat {
 export interface AllocateOptions {
   /**
    * Whether appends into the allocated range will be datasynced (default true). False (a WAL with
-   * `noFsync`) lets a backend skip work that only makes those syncs fast; the reservation itself stays.
+   * `noFsync`) lets a backend trade the reservation for speed: fs-node then only extends the file, so a
+   * full disk fails in a later write instead (etcd's own behaviour where fallocate is unsupported).
    */
   readonly synced?: boolean;
 }
@@ -88,7 +89,7 @@ export interface FileHandle {
    * Never shrinks the file. Fails with `ENOSPC` when the space cannot be had, `EBADF` on a read-only handle.
    * Backends make it atomic with respect to writes on the same handle.
    * `options.synced: false` says the caller will never datasync appends into the range (a WAL with
-   * `noFsync`): a backend may then skip what only speeds up those syncs (fs-node skips its fdatasyncs).
+   * `noFsync`): a backend may then skip the reservation (see {@link AllocateOptions.synced}).
    */
   allocate(size: number, options?: AllocateOptions): Promise<void>;
 
