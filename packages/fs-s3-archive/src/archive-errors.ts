@@ -64,8 +64,9 @@ export class ArchiveRequestError extends ArchiveError {
 
 /**
  * An archived object is not what walnut stored: its bytes do not match the CRC-32C and size in its
- * metadata, its metadata is missing or malformed, or it does not continue the CRC chain of the segment
- * before it. Raised on read, by verification, and when an upload is found to differ from the segment.
+ * metadata, or its metadata is missing, malformed or not what was written. Raised on read, by
+ * verification, and when an upload is found to differ from the segment. (A break of the CRC chain
+ * between objects is {@link ArchiveChainBreakError}.)
  */
 export class ArchiveCorruptionError extends ArchiveError {
   readonly key: string;

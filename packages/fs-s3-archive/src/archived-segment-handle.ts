@@ -11,7 +11,7 @@ import { ArchiveCorruptionError } from './archive-errors.js';
 import type { ObjectStore } from './object-store.js';
 import type { SegmentFacts } from './segment-object.js';
 
-/** A byte-bounded LRU of verified chunks, keyed by `key#chunk`. */
+/** A byte-bounded LRU of verified chunks, keyed by `key#object CRC-32C#chunk`. */
 export class ChunkCache {
   readonly #max: number;
   readonly #map = new Map<string, Uint8Array>();
@@ -67,6 +67,11 @@ export class ArchivedSegmentHandle implements FileHandle {
     private readonly readAheadBytes: number,
   ) {}
 
+  /** Cache id of chunk `i`: the object's CRC-32C is part of it, so a key reused for other bytes never hits old chunks. */
+  #id(i: number): string {
+    return `${this.key}#${this.facts.crc32c.toString(16)}#${i}`;
+  }
+
   #check(syscall: string): void {
     if (this.#closed) throw new FileSystemError('EBADF', syscall, this.path, 'handle is closed');
   }
@@ -77,7 +82,7 @@ export class ArchivedSegmentHandle implements FileHandle {
 
   /** Chunk `i`, verified: from the window, the cache, or a GET of it and the following read-ahead chunks. */
   async #chunk(i: number): Promise<Uint8Array> {
-    const id = `${this.key}#${i}`;
+    const id = this.#id(i);
     const have = this.#window.get(i) ?? this.cache.get(id);
     if (have) return have;
     const { chunkBytes, size, chunkCrcs } = this.facts;
@@ -103,7 +108,7 @@ export class ArchivedSegmentHandle implements FileHandle {
         );
       }
       window.set(c, part);
-      this.cache.set(`${this.key}#${c}`, part);
+      this.cache.set(this.#id(c), part);
     }
     this.#window = window;
     return window.get(i)!;

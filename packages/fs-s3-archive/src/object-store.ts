@@ -35,7 +35,8 @@ export interface PutOptions {
   /**
    * Refuse to overwrite an existing object (`If-None-Match: *` on PutObject and on
    * CompleteMultipartUpload). Where the server honours it, an existing key makes `put` throw
-   * {@link ObjectExistsError}; see {@link PutResult.conditionalHonoured}.
+   * {@link ObjectExistsError}. (Ceph RGW 16 honours it on PutObject only; the archiver also checks with a
+   * HEAD before uploading, and one writer per prefix is the contract.)
    */
   readonly ifNoneMatch: boolean;
   /** Aborts an upload in flight (multipart uploads are aborted, never left behind). */

@@ -16,6 +16,7 @@
  */
 import {
   FileSystemError,
+  InvalidArgumentError,
   basenamePath,
   cleanPath,
   dirnamePath,
@@ -89,6 +90,8 @@ export class S3ArchiveFileSystem implements NamedFileSystem {
   /** Per live directory: archived segment name → summary (loaded on first use). */
   readonly #index = new Map<string, Map<string, ArchivedSegment>>();
   readonly #loading = new Map<string, Promise<Map<string, ArchivedSegment>>>();
+  /** Per directory with a load in flight: the index changes noted since it started. */
+  readonly #pending = new Map<string, ((m: Map<string, ArchivedSegment>) => unknown)[]>();
 
   constructor(live: FileSystem, store: ObjectStore, options: S3ArchiveFileSystemOptions) {
     this.live = live;
@@ -109,7 +112,7 @@ export class S3ArchiveFileSystem implements NamedFileSystem {
     const d = cleanPath(dir);
     if (d === this.root) return this.prefix;
     const rootSlash = this.root.endsWith('/') ? this.root : `${this.root}/`;
-    if (!d.startsWith(rootSlash)) throw new RangeError(`S3ArchiveFileSystem: ${d} is outside the archive root ${this.root}`);
+    if (!d.startsWith(rootSlash)) throw new InvalidArgumentError(`S3ArchiveFileSystem: ${d} is outside the archive root ${this.root}`);
     return `${this.prefix}${d.slice(rootSlash.length)}/`;
   }
 
@@ -132,13 +135,25 @@ export class S3ArchiveFileSystem implements NamedFileSystem {
 
   /** Records a segment the archiver has just stored (and verified). */
   noteArchived(dir: string, seg: ArchivedSegment): void {
-    const m = this.#index.get(cleanPath(dir));
-    if (m) m.set(seg.name, seg);
+    this.#note(cleanPath(dir), seg.name, seg);
   }
 
   /** Removes a segment from the index (archive retention). */
   noteRemoved(dir: string, name: string): void {
-    this.#index.get(cleanPath(dir))?.delete(name);
+    this.#note(cleanPath(dir), name, undefined);
+  }
+
+  /**
+   * Applies a change to the index — and to a load in flight: a listing requested before the change may
+   * come back without it, and storing that listing as it is would hide an archived segment (or show a
+   * removed one) until refresh(). Changes noted while a load runs are replayed onto its result.
+   */
+  #note(dir: string, name: string, seg: ArchivedSegment | undefined): void {
+    const apply = (m: Map<string, ArchivedSegment>) => (seg ? m.set(name, seg) : m.delete(name));
+    const m = this.#index.get(dir);
+    if (m) apply(m);
+    const pending = this.#pending.get(dir);
+    if (pending) pending.push(apply);
   }
 
   async #dirIndex(dir: string): Promise<Map<string, ArchivedSegment>> {
@@ -146,6 +161,8 @@ export class S3ArchiveFileSystem implements NamedFileSystem {
     if (have) return have;
     let p = this.#loading.get(dir);
     if (!p) {
+      const pending: ((m: Map<string, ArchivedSegment>) => unknown)[] = [];
+      this.#pending.set(dir, pending);
       p = (async () => {
         const prefix = this.dirPrefix(dir);
         const m = new Map<string, ArchivedSegment>();
@@ -154,9 +171,13 @@ export class S3ArchiveFileSystem implements NamedFileSystem {
           if (name.includes('/') || !tryParseSegmentName(name)) continue;
           m.set(name, { key: o.key, name, size: o.size });
         }
+        for (const apply of pending) apply(m);
         this.#index.set(dir, m);
         return m;
-      })().finally(() => this.#loading.delete(dir));
+      })().finally(() => {
+        this.#loading.delete(dir);
+        if (this.#pending.get(dir) === pending) this.#pending.delete(dir);
+      });
       this.#loading.set(dir, p);
     }
     return p;

@@ -33,7 +33,7 @@ import {
   type CompletedPart,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { crc32cUpdate } from '@walnut/wal-core';
+import { InvalidArgumentError, crc32cUpdate } from '@walnut/wal-core';
 import {
   ArchiveAccessDeniedError,
   ArchiveBucketNotFoundError,
@@ -166,7 +166,7 @@ export class S3ObjectStore implements ObjectStore {
     this.#pageSize = options.listPageSize ?? 1000;
     this.#checksums = (options.checksumMode ?? 'auto') === 'auto';
     if (!(this.#partSize > 0) || !(this.#threshold >= 0))
-      throw new RangeError('S3ObjectStore: partSizeBytes must be > 0 and multipartThresholdBytes >= 0');
+      throw new InvalidArgumentError('S3ObjectStore: partSizeBytes must be > 0 and multipartThresholdBytes >= 0');
     const creds = options.credentials;
     if (creds && typeof creds === 'object' && 'secretAccessKey' in creds) {
       for (const s of [creds.secretAccessKey, creds.accessKeyId, creds.sessionToken]) if (s) this.#secrets.push(s);
@@ -304,7 +304,7 @@ export class S3ObjectStore implements ObjectStore {
   async get(key: string, range?: { readonly start: number; readonly end: number }): Promise<Uint8Array> {
     if (range) {
       if (!Number.isSafeInteger(range.start) || !Number.isSafeInteger(range.end) || range.start < 0) {
-        throw new RangeError(`S3ObjectStore.get: invalid range [${range.start}, ${range.end})`);
+        throw new InvalidArgumentError(`S3ObjectStore.get: invalid range [${range.start}, ${range.end})`);
       }
       if (range.end <= range.start) {
         if ((await this.head(key)) === undefined) throw new ObjectNotFoundError(this.location, key);

@@ -22,6 +22,7 @@
  * after that could take segments the next open needs).
  */
 import {
+  FileSystemError,
   InvalidArgumentError,
   WalError,
   cleanPath,
@@ -80,7 +81,9 @@ async function readWhole(file: FileHandle): Promise<Uint8Array> {
   const size = await file.size();
   const bytes = new Uint8Array(size);
   const n = await readFully(file, bytes, 0, size, 0);
-  return n === size ? bytes : bytes.subarray(0, n);
+  // Never archive part of a segment as if it were all of it (the local file is removed afterwards).
+  if (n !== size) throw new FileSystemError('EIO', 'read', file.path, `read ${n} of the segment's ${size} bytes`);
+  return bytes;
 }
 
 /**
@@ -90,6 +93,11 @@ async function readWhole(file: FileHandle): Promise<Uint8Array> {
 export async function archiveSegments(fs: S3ArchiveFileSystem, dir: string, options: ArchiveRoundOptions): Promise<ArchiveRoundResult> {
   checkMax(options.max);
   dir = cleanPath(dir);
+  try {
+    fs.dirPrefix(dir);
+  } catch (e) {
+    throw new InvalidArgumentError(`archive: ${(e as Error).message}`);
+  }
   const logger = options.logger ?? noopLogger;
   const concurrency = options.concurrency ?? 2;
   if (!Number.isSafeInteger(concurrency) || concurrency < 1)
@@ -231,10 +239,12 @@ async function acceptExisting(key: string, name: string, facts: SegmentFacts, me
   } catch (e) {
     throw new ArchiveConflictError(key, `the object there has no valid walnut metadata (${(e as Error).message})`, { cause: e });
   }
-  if (theirs.size !== facts.size || theirs.crc32c !== facts.crc32c || size !== facts.size) {
+  const want = factsToMetadata(facts);
+  const differs = Object.keys(want).filter((k) => meta[k] !== want[k]);
+  if (theirs.size !== facts.size || theirs.crc32c !== facts.crc32c || size !== facts.size || differs.length > 0) {
     throw new ArchiveConflictError(
       key,
-      `local ${facts.size} bytes, CRC-32C ${facts.crc32c.toString(16)}; archived ${size} bytes, CRC-32C ${theirs.crc32c.toString(16)}`,
+      `local ${facts.size} bytes, CRC-32C ${facts.crc32c.toString(16)}; archived ${size} bytes, CRC-32C ${theirs.crc32c.toString(16)}${differs.length ? `; metadata differs: ${differs.join(', ')}` : ''}`,
     );
   }
 }
@@ -245,6 +255,16 @@ async function acceptExisting(key: string, name: string, facts: SegmentFacts, me
  * the error thrown; the local segment stays.
  */
 async function verifyStored(fs: S3ArchiveFileSystem, key: string, facts: SegmentFacts, serverVerified: boolean): Promise<void> {
+  // The metadata is what readers, restore and verify rely on: it must be stored exactly as written.
+  const info = await fs.store.head(key);
+  const want = factsToMetadata(facts);
+  const wrong = info ? Object.keys(want).filter((k) => info.metadata[k] !== want[k]) : ['(the object is gone)'];
+  if (wrong.length > 0) {
+    throw new ArchiveCorruptionError(
+      key,
+      `after upload its metadata differs from the segment's (${wrong.join(', ')}); the local segment is kept`,
+    );
+  }
   if (serverVerified) return;
   const stored = await fs.store.get(key);
   await nextTurn(); // a whole segment's CRC is a few ms of CPU: not in the same turn as the download's end

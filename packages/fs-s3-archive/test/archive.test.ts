@@ -264,6 +264,40 @@ describe('S3ArchiveFileSystem over fs-memory', () => {
     store.failNext(0);
   });
 
+  it('a listing that was loading while a round archived segments still shows them (changes noted during a load are replayed onto it)', async () => {
+    const mem = await disk();
+    const inner = new MemoryObjectStore();
+    let gate: Promise<void> | undefined;
+    let release = () => {};
+    // A slow LIST: its result is taken before the round uploads anything and returned after it ends.
+    const store: ObjectStore = {
+      location: inner.location,
+      put: (k, b, o) => inner.put(k, b, o),
+      get: (k, r) => inner.get(k, r),
+      head: (k) => inner.head(k),
+      delete: (k) => inner.delete(k),
+      list: async (p) => {
+        const r = await inner.list(p);
+        if (gate) await gate;
+        return r;
+      },
+    };
+    const fs = new S3ArchiveFileSystem(mem, store, { prefix: '' });
+    const wal = await writeWal(fs);
+    const before = await liveSegments(mem);
+    fs.refresh();
+    gate = new Promise((r) => (release = r));
+    const listing = fs.readdir(DIR);
+    const round = await archiveSegments(fs, DIR, { max: 2 });
+    release();
+    gate = undefined;
+    await listing;
+    expect(round.archived.length).toBeGreaterThan(3);
+    expect((await fs.readdir(DIR)).filter((n) => n.endsWith('.wal'))).toEqual(before);
+    expect((await readEverything(fs)).entries).toHaveLength(120);
+    await wal.close();
+  });
+
   it('SegmentArchiver: background rounds, archiveNow, and stop before close', async () => {
     const mem = await disk();
     const fs = new S3ArchiveFileSystem(mem, new MemoryObjectStore(), { prefix: '' });
