@@ -9,16 +9,19 @@
  * at `before` starts reading from (etcd's rule). Removal is a prefix of the archive, so it never leaves a
  * gap in the middle, and a failure part way leaves a consistent (shorter) archive.
  *
- * It refuses ({@link ArchivePruneRefusedError}, nothing deleted) when the archive is not consistent up to
+ * It also refuses when no snapshot record at or after `before` is archived (a WAL opens only at a
+ * snapshot it has a record of, so nothing the archive keeps could be restored), and
+ * it refuses ({@link ArchivePruneRefusedError}, nothing deleted) when the archive is not consistent up to
  * and including the keeper — a sequence gap, a duplicate sequence number, a chain break, or an object
  * with missing or malformed metadata: then which objects hold only older entries cannot be proven from
  * the names, and what looks prunable may be the only copy of what an older restore needs. Run
  * `verifyArchive` to see why.
  */
-import { InvalidArgumentError } from '@walnut/wal-core';
-import { listArchive, type CatalogSegment } from './archive-catalog.js';
+import { InvalidArgumentError, RecordDecoder, RecordType, decodeSnapshot } from '@walnut/wal-core';
+import { listArchive, verifySegmentBytes, type CatalogSegment } from './archive-catalog.js';
 import { ArchivePruneRefusedError, type ArchiveError } from './archive-errors.js';
 import type { ObjectStore } from './object-store.js';
+import { BytesFileHandle } from './segment-object.js';
 
 /** Options of {@link pruneArchive}. */
 export interface PruneArchiveOptions {
@@ -98,6 +101,14 @@ export async function pruneArchive(options: PruneArchiveOptions): Promise<PruneA
       // The rule above makes this impossible; the check keeps it so.
       throw new ArchivePruneRefusedError(location, `'${keeper!.name}' is needed to restore at index ${before}`);
     }
+    // What remains must still be restorable: a WAL opens only at a snapshot it has a record of, so at least
+    // one snapshot at or after `before` must be archived. Searched newest first (usually one download).
+    if ((await newestSnapshotAtOrAfter(store, segs.slice(keeperAt), before)) === undefined) {
+      throw new ArchivePruneRefusedError(
+        location,
+        `no snapshot record at or after index ${before} is archived: after this prune no snapshot the archive still holds could be restored. Archive a snapshot at or after ${before} first (snapshot, releaseLockTo, archive push), or prune before an archived snapshot's index`,
+      );
+    }
   }
 
   const removedBytes = removed.reduce((n, s) => n + s.size, 0);
@@ -108,4 +119,28 @@ export async function pruneArchive(options: PruneArchiveOptions): Promise<PruneA
     }
   }
   return { dryRun: !options.yes, removed, removedBytes, keeper, remaining: segs.length - removed.length };
+}
+
+/**
+ * The index of the newest snapshot record at or after `at` in `segs` (each downloaded and verified against
+ * its metadata, newest segment first, stopping at the first that has one), or undefined.
+ */
+async function newestSnapshotAtOrAfter(store: ObjectStore, segs: readonly CatalogSegment[], at: bigint): Promise<bigint | undefined> {
+  for (let i = segs.length - 1; i >= 0; i--) {
+    const seg = segs[i]!;
+    if (!seg.facts) continue;
+    const bytes = await store.get(seg.key);
+    await verifySegmentBytes(seg.key, bytes, seg.facts);
+    const dec = new RecordDecoder([{ name: seg.name, file: new BytesFileHandle(seg.name, bytes), size: bytes.length }]);
+    let found: bigint | undefined;
+    for (let rec = await dec.next(); rec; rec = await dec.next()) {
+      if (rec.type === RecordType.Crc) dec.updateCrc(rec.crc);
+      else if (rec.type === RecordType.Snapshot) {
+        const snap = decodeSnapshot(rec.data ?? new Uint8Array(0));
+        if (snap.index >= at && (found === undefined || snap.index > found)) found = snap.index;
+      }
+    }
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }

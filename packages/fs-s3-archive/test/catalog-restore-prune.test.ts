@@ -343,9 +343,13 @@ describe('pruneArchive', () => {
 
     // Idempotent; an index below the second segment's first index removes nothing; the last archived segment always stays.
     expect((await pruneArchive({ store, dirPrefix: PREFIX, before, yes: true })).removed).toEqual([]);
-    const all = await pruneArchive({ store, dirPrefix: PREFIX, before: (1n << 64n) - 1n, yes: false });
-    expect(all.removed.map((s) => s.name)).toEqual(archived.slice(keeperAt, -1));
-    expect(all.keeper?.name).toBe(archived.at(-1));
+    // Beyond every archived snapshot: nothing restorable would remain, so it is refused (dry run too).
+    for (const yes of [false, true]) {
+      await expect(pruneArchive({ store, dirPrefix: PREFIX, before: (1n << 64n) - 1n, yes })).rejects.toThrow(
+        /no snapshot record at or after index 18446744073709551615 is archived/,
+      );
+    }
+    expect(store.keys().length).toBe(archived.length - keeperAt);
   });
 
   it('refuses, deleting nothing, when the archive is inconsistent up to the segment a restore at `before` needs', async () => {
