@@ -159,14 +159,17 @@ export async function restoreWal(options: RestoreOptions): Promise<RestoreResult
   const toDir = cleanPath(options.to.dir);
   const location = `${store.location} (${dirPrefix || 'bucket root'})`;
 
-  // 1. What there is: archived segments (with their metadata) and, optionally, live ones.
+  // 1. What there is: archived segments (with their metadata) and, optionally, live ones. The live
+  // directory is listed first: a segment the archiver moves in between is then seen in both listings (the
+  // archived copy wins), never in neither, which would look like a gap.
+  const liveNames = options.liveFs && options.liveDir !== undefined ? await options.liveFs.readdir(cleanPath(options.liveDir)) : [];
   const catalog = await listArchive(store, dirPrefix);
   const byName = new Map<string, PlannedSegment>();
   for (const s of catalog.segments)
     byName.set(s.name, { name: s.name, seq: s.seq, firstIndex: s.firstIndex, archived: s, livePath: undefined });
-  if (options.liveFs && options.liveDir !== undefined) {
+  if (options.liveDir !== undefined) {
     const liveDir = cleanPath(options.liveDir);
-    for (const n of await options.liveFs.readdir(liveDir)) {
+    for (const n of liveNames) {
       const parsed = tryParseSegmentName(n);
       if (!parsed || byName.has(n)) continue;
       byName.set(n, { name: n, seq: parsed.seq, firstIndex: parsed.index, archived: undefined, livePath: joinPath(liveDir, n) });

@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EntryType, Wal, type Entry, type FileSystem } from '@walnut/wal-core';
 import { NodeFileSystem } from '@walnut/fs-node';
-import { S3ArchiveFileSystem, SegmentArchiver } from '../src/index.js';
-import { freshS3Store } from './support/s3-lab.js';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { S3ArchiveFileSystem, SegmentArchiver, archiveSegments, verifyArchive } from '../src/index.js';
+import { freshS3Store, s3Env } from './support/s3-lab.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -80,5 +81,39 @@ describe('fs-node + real S3, archiving active', () => {
       expect(await Wal.verify(fs, `${root}/wal`, snap)).toEqual(await Wal.verify(node, `${root}/plain`, snap));
     }
     expect(await Wal.validSnapshotEntries(fs, `${root}/wal`)).toEqual(await Wal.validSnapshotEntries(node, `${root}/plain`));
+  });
+
+  it("an object altered behind walnut's back on the real server: ARCHIVE_CORRUPT on read, and verifyArchive --deep names it", async () => {
+    const root = await mkdtemp(join(tmpdir(), 'walnut-s3a-tamper-'));
+    dirs.push(root);
+    const { store, prefix } = freshS3Store({}, 'tamper');
+    const node = new NodeFileSystem();
+    const fs = new S3ArchiveFileSystem(node, store, { prefix, root, cacheBytes: 0 });
+    const wal = await Wal.create(fs, `${root}/wal`, undefined, { segmentSizeBytes: 64 * 1024 });
+    for (let i = 1n; i <= 100n; i++) await wal.save({ term: 1n, vote: 1n, commit: i }, [entry(i)]);
+    await wal.releaseLockTo(100n);
+    await wal.close();
+    const { archived } = await archiveSegments(fs, `${root}/wal`, { max: 1 });
+    expect(archived.length).toBeGreaterThan(2);
+    const key = fs.keyOf(`${root}/wal/${archived[1]}`);
+    expect((await verifyArchive(store, `${prefix}wal/`, { deep: true })).ok).toBe(true);
+    // Rewritten behind walnut's back: one byte changed, the metadata copied over as it was.
+    const info = (await store.head(key))!;
+    const bytes = await store.get(key);
+    bytes[bytes.length - 10]! ^= 0x40;
+    await store.client.send(new PutObjectCommand({ Bucket: s3Env().S3_BUCKET, Key: key, Body: bytes, Metadata: { ...info.metadata } }));
+    const read = async () => {
+      const r = await Wal.openForRead(fs, `${root}/wal`, { index: 0n, term: 0n });
+      try {
+        return await r.readAll();
+      } finally {
+        await r.close();
+      }
+    };
+    await expect(read()).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT', key });
+    const report = await verifyArchive(store, `${prefix}wal/`, { deep: true });
+    expect(report.ok).toBe(false);
+    expect(report.problems.map((p) => p.code)).toContain('ARCHIVE_CORRUPT');
+    expect(report.problems.some((p) => p.message.includes(key))).toBe(true);
   });
 });
