@@ -109,15 +109,21 @@ export async function archiveSegments(fs: S3ArchiveFileSystem, dir: string, opti
     .sort(bySeqThenName);
   const candidates = live.slice(0, Math.max(0, live.length - options.max));
 
-  // Lock the candidates, oldest first, up to the first one someone else holds (the barrier).
-  const held: { name: string; path: string; file: FileHandle }[] = [];
+  // Candidates are locked lazily, oldest first, at most `concurrency` ahead of the removals (so a long
+  // backlog after an outage never holds more than a few descriptors); the first one someone else holds is
+  // the barrier: nothing newer is taken. Each is uploaded and verified as soon as it is locked; removals
+  // happen strictly oldest first, each synced before the next, so that a crash never leaves the live tier
+  // with a gap in the middle. A segment stays locked until its removal is synced.
+  type Held = { name: string; path: string; file: FileHandle; upload: Promise<{ facts: SegmentFacts; resumed: boolean }> };
+  const window: Held[] = [];
   let blockedBy: string | undefined;
+  let nextCandidate = 0;
   const archived: string[] = [];
   const resumed: string[] = [];
   let bytes = 0;
-  try {
-    for (const c of candidates) {
-      if (options.signal?.aborted) break;
+  const fill = async (): Promise<void> => {
+    while (blockedBy === undefined && window.length < concurrency && nextCandidate < candidates.length && !options.signal?.aborted) {
+      const c = candidates[nextCandidate++]!;
       const path = joinPath(dir, c.name);
       let file: FileHandle;
       try {
@@ -136,54 +142,41 @@ export async function archiveSegments(fs: S3ArchiveFileSystem, dir: string, opti
         }
         throw e;
       }
-      held.push({ name: c.name, path, file });
+      const upload = uploadOne(fs, dir, c.name, file, logger, options.signal);
+      upload.catch(() => {}); // awaited in order below; a later one may fail first, which is not unhandled
+      window.push({ name: c.name, path, file, upload });
     }
-
-    // Upload and verify with bounded concurrency; remove locally strictly oldest first, each removal
-    // synced before the next, so that a crash never leaves the live tier with a gap in the middle.
-    const uploads = new Map<string, Promise<{ facts: SegmentFacts; resumed: boolean }>>();
-    let next = 0;
-    const launch = () => {
-      while (next < held.length && uploads.size < concurrency && !options.signal?.aborted) {
-        const h = held[next++]!;
-        const p = uploadOne(fs, dir, h.name, h.file, logger, options.signal);
-        p.catch(() => {}); // awaited in order below; a later one may fail first, which is not unhandled
-        uploads.set(h.name, p);
+  };
+  let failure: unknown;
+  try {
+    await fill();
+    while (window.length > 0) {
+      const h = window[0]!;
+      let r: { facts: SegmentFacts; resumed: boolean };
+      try {
+        r = await h.upload;
+      } catch (e) {
+        failure = e;
+        break;
       }
-    };
-    launch();
-    let failure: unknown;
-    try {
-      for (const h of held) {
-        const p = uploads.get(h.name);
-        if (!p) break; // aborted before it started
-        let r: { facts: SegmentFacts; resumed: boolean };
-        try {
-          r = await p;
-        } catch (e) {
-          failure = e;
-          break;
-        } finally {
-          uploads.delete(h.name);
-        }
-        fs.noteArchived(dir, { key: fs.keyOf(h.path), name: h.name, size: r.facts.size });
-        await fs.live.remove(h.path, { force: true });
-        await fs.live.syncDir(dir);
-        archived.push(h.name);
-        if (r.resumed) resumed.push(h.name);
-        else bytes += r.facts.size;
-        logger.info({ path: h.path, key: fs.keyOf(h.path), size: r.facts.size, resumed: r.resumed }, 'archived');
-        launch();
-      }
-    } finally {
-      // Let anything still in flight settle before the handles close (its result is simply not used; an
-      // object it stored is picked up by the next round as already uploaded).
-      await Promise.allSettled(uploads.values());
+      fs.noteArchived(dir, { key: fs.keyOf(h.path), name: h.name, size: r.facts.size });
+      await fs.live.remove(h.path, { force: true });
+      await fs.live.syncDir(dir);
+      window.shift();
+      await h.file.close().catch(() => {});
+      archived.push(h.name);
+      if (r.resumed) resumed.push(h.name);
+      else bytes += r.facts.size;
+      logger.info({ path: h.path, key: fs.keyOf(h.path), size: r.facts.size, resumed: r.resumed }, 'archived');
+      await fill();
     }
-    if (failure !== undefined) throw failure;
   } finally {
-    for (const h of held) await h.file.close().catch(() => {});
+    // On every exit path: let what is still in flight settle before its handle closes (its result is not
+    // used; an object it stored is picked up by the next round as already uploaded).
+    await Promise.allSettled(window.map((h) => h.upload));
+    for (const h of window) await h.file.close().catch(() => {});
   }
+  if (failure !== undefined) throw failure;
   return blockedBy === undefined ? { archived, resumed, bytes } : { archived, resumed, blockedBy, bytes };
 }
 
