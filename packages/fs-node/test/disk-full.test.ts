@@ -236,3 +236,48 @@ describe("disk full with preallocation 'extend' (ftruncate, etcd's fallback): th
     await r.close();
   });
 });
+
+describe('disk full with noFsync (segments extended, not zero-filled: allocate { synced: false })', () => {
+  it('ENOSPC appears in an append, typed; the WAL then refuses writes; reopened, it reads back what was acknowledged', async (ctx) => {
+    if (!small) return ctx.skip(skipReason);
+    const dir = join(small.dir, 'nofsync', 'wal');
+    await fs.mkdir(join(small.dir, 'nofsync'));
+    const noFsync = { ...options, noFsync: true };
+    const w = await Wal.create(fs, dir, metadata, noFsync);
+    const filler = await fillDisk(small.dir, SEGMENT / 2);
+    const acked: Entry[] = [];
+    let failure: unknown;
+    for (let i = 1; i <= Math.ceil((4 * SEGMENT) / DATA_BYTES); i++) {
+      try {
+        await w.save({ term: 1n, vote: 1n, commit: BigInt(i) }, [entry(i)]);
+      } catch (err) {
+        failure = err;
+        break;
+      }
+      acked.push(entry(i));
+    }
+    // Nothing was reserved, so the disk runs out inside an append (a write into the extended segment, or
+    // the one a cut needs), not when a segment is prepared.
+    expect(failure).toBeInstanceOf(FileSystemError);
+    expect((failure as FileSystemError).code).toBe('ENOSPC');
+    expect(acked.length).toBeGreaterThan(0);
+    await expect(w.save({ term: 1n, vote: 1n, commit: 1n }, [entry(acked.length + 1)])).rejects.toBeInstanceOf(WalPoisonedError);
+    await w.close().catch(() => undefined);
+    await rm(filler);
+
+    let w2 = await Wal.open(fs, dir, { index: 0n, term: 0n }, noFsync);
+    let entries: readonly Entry[];
+    try {
+      entries = (await w2.readAll()).entries;
+    } catch (e) {
+      expect((e as { code?: string }).code).toBe('WAL_UNEXPECTED_EOF');
+      await w2.close();
+      expect(await Wal.repair(fs, dir, noFsync)).toBe(true);
+      w2 = await Wal.open(fs, dir, { index: 0n, term: 0n }, noFsync);
+      entries = (await w2.readAll()).entries;
+    }
+    expect([acked.length, acked.length + 1]).toContain(entries.length);
+    expectEntries(entries.slice(0, acked.length), acked);
+    await w2.close();
+  });
+});
