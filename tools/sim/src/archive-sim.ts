@@ -53,7 +53,7 @@ import {
   type PutOptions,
   type PutResult,
 } from '@walnut/fs-s3-archive';
-import { checkTyped, errorCode, SimFailure } from './checker.js';
+import { checkTyped, errorCode, SimFailure, withWatchdog } from './checker.js';
 import { hsText, sameEntry } from './model.js';
 import { fillBytes, SplitMix64 } from './prng.js';
 import { SimFileSystem } from './sim-fs.js';
@@ -473,18 +473,6 @@ class ArchiveSimulation {
     throw new SimFailure(msg);
   }
 
-  private async watchdog<T>(what: string, p: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const t = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new SimFailure(`${what}: no result after ${this.hangMs} ms (hang)`)), this.hangMs);
-    });
-    try {
-      return await Promise.race([p, t]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   /**
    * Runs one call, maybe arming a crash at one of its next file system operations or store requests. Every
    * error must be typed; the caller judges failures. A crash armed here is disarmed when the call returns.
@@ -524,7 +512,7 @@ class ArchiveSimulation {
     }
     let out: Outcome<T>;
     try {
-      out = { ok: true, value: await this.watchdog(label, fn()) };
+      out = { ok: true, value: await withWatchdog(label, fn(), this.hangMs) };
     } catch (e) {
       out = { ok: false, error: checkTyped(label, e) };
     }

@@ -18,6 +18,19 @@ export class SimFailure extends Error {
   override readonly name = 'SimFailure';
 }
 
+/** `p`, or a {@link SimFailure} naming `what` as a hang after `ms` of wall-clock time. */
+export async function withWatchdog<T>(what: string, p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SimFailure(`${what}: no result after ${ms} ms (hang)`)), ms);
+  });
+  try {
+    return await Promise.race([p, hang]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Short description of an error for traces: its code, or its class. */
 export function errorCode(e: unknown): string {
   if (e instanceof WalError) return e.code;

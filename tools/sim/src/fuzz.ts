@@ -20,7 +20,7 @@
  */
 import { Wal, WalError, tryParseSegmentName, type Entry, type FileSystem, type HardState, type Snapshot } from '@walnut/wal-core';
 import { MemoryFileSystem } from '@walnut/fs-memory';
-import { checkTyped, SimFailure } from './checker.js';
+import { checkTyped, SimFailure, withWatchdog } from './checker.js';
 import { parseSegment, sameBytes, sameEntry, segmentName, type ParsedSegment } from './model.js';
 import { fillBytes, SplitMix64 } from './prng.js';
 import { SimFileSystem } from './sim-fs.js';
@@ -433,17 +433,11 @@ class Case {
     const from = on ?? this.disk;
     const copy = readOnly ? from : from.crash({ mode: 'keep-all' });
     const sim = new SimFileSystem(copy, { opBudget: 200_000, maxFileBytes: 16 * 1024 * 1024 });
-    let timer: NodeJS.Timeout | undefined;
-    const hang = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new SimFailure(`${what}: no result after ${HANG_MS} ms (hang)`)), HANG_MS);
-    });
     let out: Outcome<T>;
     try {
-      out = { ok: true, value: await Promise.race([op(sim, sim), hang]) };
+      out = { ok: true, value: await withWatchdog(what, op(sim, sim), HANG_MS) };
     } catch (e) {
       out = { ok: false, error: checkTyped(what, e) };
-    } finally {
-      clearTimeout(timer);
     }
     if (sim.violations.length) throw new SimFailure(`${what}: ${sim.violations.join('; ')}`);
     if (sim.handles.size)

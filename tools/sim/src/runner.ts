@@ -28,7 +28,7 @@ import {
   type WalOptions,
 } from '@walnut/wal-core';
 import { FaultInjectingFileSystem, MemoryFileSystem, SeededScheduler, type CrashMode, type OperationKind } from '@walnut/fs-memory';
-import { checkReadAll, checkRepair, checkTyped, checkValidSnapshots, errorCode, SimFailure } from './checker.js';
+import { checkReadAll, checkRepair, checkTyped, checkValidSnapshots, errorCode, SimFailure, withWatchdog } from './checker.js';
 import {
   crcChainBreak,
   hsText,
@@ -401,18 +401,6 @@ class Simulation {
   // Calls
   // -------------------------------------------------------------------------------------------
 
-  private async watchdog<T>(what: string, p: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const t = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new SimFailure(`${what}: no result after ${this.hangMs} ms (hang)`)), this.hangMs);
-    });
-    try {
-      return await Promise.race([p, t]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   /**
    * Runs one WAL call, maybe arming a crash (it stays armed until it strikes: in this call, in background
    * work, in a later call) or an I/O error inside it. Every error must be typed. A failure that neither a
@@ -439,7 +427,7 @@ class Simulation {
     const before = this.fs.injected.length;
     let out: Outcome<T>;
     try {
-      out = { ok: true, value: await this.watchdog(label, fn()) };
+      out = { ok: true, value: await withWatchdog(label, fn(), this.hangMs) };
     } catch (e) {
       out = { ok: false, error: checkTyped(label, e) };
     }
