@@ -14,8 +14,16 @@ export { writeFully, readFully } from './fs/io.js';
 export * from './errors.js';
 export { EntryType, EMPTY_HARD_STATE, isEmptyHardState, mustSync, emptyConfState } from './types.js';
 export type { Entry, HardState, ConfState, Snapshot } from './types.js';
-export { DEFAULT_SEGMENT_SIZE_BYTES, SLOW_SYNC_WARNING_MS, noopLogger, systemClock, immediateScheduler } from './options.js';
-export type { WalOptions, WalLogger, WalClock, WalMetrics, WalScheduler } from './options.js';
+export {
+  DEFAULT_SEGMENT_SIZE_BYTES,
+  SLOW_SYNC_WARNING_MS,
+  noopLogger,
+  systemClock,
+  immediateScheduler,
+  guardHooks,
+  guardLogger,
+} from './options.js';
+export type { WalOptions, WalLogger, WalClock, WalMetrics, WalRecordKind, WalRepairOutcome, WalScheduler } from './options.js';
 export { formatSegmentName, parseSegmentName, tryParseSegmentName } from './segment-name.js';
 export type { SegmentName } from './segment-name.js';
 export { canonicalDump, formatCanonicalDump } from './canonical-dump.js';

@@ -27,7 +27,7 @@
 import { InvalidArgumentError, WalError, isFileSystemError } from './errors.js';
 import type { FileHandle, FileSystem } from './fs/file-system.js';
 import { cleanPath, joinPath } from './fs/path.js';
-import { immediateScheduler, noopLogger, type WalLogger, type WalScheduler } from './options.js';
+import { guardHooks, guardLogger, immediateScheduler, noopLogger, type WalLogger, type WalMetrics, type WalScheduler } from './options.js';
 import { compareSegments, tryParseSegmentName, type SegmentName } from './segment-name.js';
 
 /** etcd's purge interval (`purgeFileInterval`, 30 s). */
@@ -60,6 +60,11 @@ export interface PurgeOptions {
   readonly max: number;
   /** Where "purged" (info) and "failed to lock file" (warn) go. */
   readonly logger?: WalLogger;
+  /**
+   * Metrics hooks: `segmentsPurged(n)` after a round that removed segments (also one that then failed),
+   * `purgeFailed()` when the round throws. A throwing hook is caught and logged.
+   */
+  readonly metrics?: WalMetrics;
   /** Count only canonical segment names (as `WalOptions.strictSegmentNames`). Default false. */
   readonly strictSegmentNames?: boolean;
   /** Checked before each segment: once `aborted` is true the round deletes nothing more (an AbortSignal fits). */
@@ -111,7 +116,20 @@ function checkInterval(ms: unknown): void {
 export async function purgeSegments(fs: FileSystem, dir: string, options: PurgeOptions): Promise<PurgeResult> {
   checkMax(options.max);
   dir = cleanPath(dir);
-  const logger = options.logger ?? noopLogger;
+  const logger = guardLogger(options.logger ?? noopLogger);
+  const metrics = guardHooks(options.metrics, logger);
+  const removed: string[] = [];
+  try {
+    return await purgeRound(fs, dir, options, logger, removed);
+  } catch (e) {
+    metrics?.purgeFailed?.();
+    throw e;
+  } finally {
+    if (removed.length > 0) metrics?.segmentsPurged?.(removed.length);
+  }
+}
+
+async function purgeRound(fs: FileSystem, dir: string, options: PurgeOptions, logger: WalLogger, removed: string[]): Promise<PurgeResult> {
   const strict = options.strictSegmentNames ?? false;
   const names = (await fs.readdir(dir))
     .filter((n) => n.endsWith('.wal'))
@@ -120,7 +138,6 @@ export async function purgeSegments(fs: FileSystem, dir: string, options: PurgeO
     .sort(compareSegments)
     .map((n) => n.name);
 
-  const removed: string[] = [];
   const held: FileHandle[] = [];
   let blockedBy: string | undefined;
   // The candidates are fixed by position: never one of the newest `max`, whatever is skipped below.
@@ -181,7 +198,11 @@ export interface WalPurgeOptions {
 
 /** Options of {@link SegmentPurger}. */
 export interface SegmentPurgerOptions extends WalPurgeOptions {
+  /** Where the rounds log (see {@link PurgeOptions.logger}) and where a failed round is logged without `onError`. */
   readonly logger?: WalLogger;
+  /** Metrics hooks of every round (see {@link PurgeOptions.metrics}). */
+  readonly metrics?: WalMetrics;
+  /** Count only canonical segment names (as `WalOptions.strictSegmentNames`). Default false. */
   readonly strictSegmentNames?: boolean;
   /** Starts each background round (default: at once). A simulation passes the WAL's scheduler. */
   readonly scheduler?: WalScheduler;
@@ -217,6 +238,7 @@ export class SegmentPurger {
   private readonly max: number;
   private readonly intervalMs: number;
   private readonly logger: WalLogger;
+  private readonly metrics: WalMetrics | undefined;
   private readonly strict: boolean;
   private readonly timer: PurgeTimer;
   private readonly scheduler: WalScheduler;
@@ -235,7 +257,8 @@ export class SegmentPurger {
     this.dir = cleanPath(dir);
     this.max = options.max;
     this.intervalMs = options.intervalMs ?? DEFAULT_PURGE_INTERVAL_MS;
-    this.logger = options.logger ?? noopLogger;
+    this.logger = guardLogger(options.logger ?? noopLogger);
+    this.metrics = guardHooks(options.metrics, this.logger);
     this.strict = options.strictSegmentNames ?? false;
     this.timer = options.timer ?? systemTimer;
     this.scheduler = options.scheduler ?? immediateScheduler;
@@ -260,7 +283,13 @@ export class SegmentPurger {
   runOnce(): Promise<PurgeResult> {
     const p = this.queue.then(() => {
       if (this.abort.aborted) throw new PurgerStoppedError();
-      return purgeSegments(this.fs, this.dir, { max: this.max, logger: this.logger, strictSegmentNames: this.strict, signal: this.abort });
+      return purgeSegments(this.fs, this.dir, {
+        max: this.max,
+        logger: this.logger,
+        metrics: this.metrics,
+        strictSegmentNames: this.strict,
+        signal: this.abort,
+      });
     });
     this.queue = p.catch(() => {});
     return p;

@@ -10,7 +10,7 @@ import { readFully, writeFully } from './fs/io.js';
 import { dirnamePath, joinPath } from './fs/path.js';
 import { RecordDecoder } from './record-decoder.js';
 import { readSegmentNames } from './segment-files.js';
-import type { WalClock, WalLogger, WalMetrics } from './options.js';
+import type { WalClock, WalLogger, WalMetrics, WalRepairOutcome } from './options.js';
 
 const COPY_CHUNK = 4 * 1024 * 1024;
 
@@ -21,8 +21,14 @@ export interface RepairContext {
   readonly clock: WalClock;
 }
 
-/** Repairs the WAL in `dir`; true if it is now readable to the end (or already was). */
+/** Repairs the WAL in `dir`; true if it is now readable to the end (or already was). Reports the outcome to `ctx.metrics.repair`. */
 export async function repairWal(fs: FileSystem, dir: string, ctx: RepairContext): Promise<boolean> {
+  const outcome = await repairOutcome(fs, dir, ctx);
+  ctx.metrics?.repair?.(outcome);
+  return outcome === 'repaired' || outcome === 'clean';
+}
+
+async function repairOutcome(fs: FileSystem, dir: string, ctx: RepairContext): Promise<WalRepairOutcome> {
   let file: FileHandle | undefined;
   try {
     const names = await readSegmentNames(fs, dir, ctx.strict, ctx.logger);
@@ -42,13 +48,13 @@ export async function repairWal(fs: FileSystem, dir: string, ctx: RepairContext)
       } catch (e) {
         if (!(e instanceof UnexpectedEofError)) {
           ctx.logger.warn({ path, error: (e as Error).message }, 'wal: repair failed: the damage is not a torn tail');
-          return false;
+          return 'refused';
         }
         ctx.logger.info({ path, offset: lastOffset, reason: e.message }, 'wal: repairing');
         await backupAndTruncate(fs, file, path, size, lastOffset, ctx);
-        return true;
+        return 'repaired';
       }
-      if (!rec) return true;
+      if (!rec) return 'clean';
       if (rec.type === RecordType.Crc) dec.acceptCrcRecord(rec);
     }
   } catch (e) {
@@ -56,7 +62,7 @@ export async function repairWal(fs: FileSystem, dir: string, ctx: RepairContext)
       { dir, error: e instanceof Error ? e.message : String(e), code: e instanceof WalError ? e.code : undefined },
       'wal: repair failed',
     );
-    return false;
+    return 'failed';
   } finally {
     await file?.close().catch(() => {});
   }

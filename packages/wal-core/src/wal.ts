@@ -26,6 +26,8 @@ import { basenamePath, cleanPath, dirnamePath, joinPath } from './fs/path.js';
 import {
   DEFAULT_SEGMENT_SIZE_BYTES,
   SLOW_SYNC_WARNING_MS,
+  guardHooks,
+  guardLogger,
   immediateScheduler,
   noopLogger,
   systemClock,
@@ -33,6 +35,7 @@ import {
   type WalLogger,
   type WalMetrics,
   type WalOptions,
+  type WalRecordKind,
   type WalScheduler,
 } from './options.js';
 import { PageWriter } from './page-writer.js';
@@ -78,11 +81,13 @@ function resolveOptions(o: WalOptions | undefined): ResolvedOptions {
   const size = o?.segmentSizeBytes ?? DEFAULT_SEGMENT_SIZE_BYTES;
   if (!Number.isSafeInteger(size) || size < 1) throw new InvalidArgumentError(`segmentSizeBytes must be a positive integer, got ${size}`);
   if (o?.purge !== undefined) checkPurgeOptions(o.purge);
+  // Neither a throwing logger nor a throwing metrics hook may fail (or poison) a write.
+  const logger = guardLogger(o?.logger ?? noopLogger);
   return {
     segmentSizeBytes: size,
     noFsync: o?.noFsync ?? false,
-    logger: o?.logger ?? noopLogger,
-    metrics: o?.metrics,
+    logger,
+    metrics: guardHooks(o?.metrics, logger),
     clock: o?.clock ?? systemClock,
     scheduler: o?.scheduler ?? immediateScheduler,
     strictSegmentNames: o?.strictSegmentNames ?? false,
@@ -204,6 +209,9 @@ export class Wal {
       await w.encoder.encode(RecordType.Crc, undefined);
       await w.encoder.encode(RecordType.Metadata, metadata);
       await w.writeSnapshotRecord({ index: 0n, term: 0n });
+      w.countRecords('crc', 1);
+      w.countRecords('metadata', 1);
+      w.countRecords('snapshot', 1);
       await w.syncNow();
       // Not in etcd: make the first segment's name durable inside the temp dir before it is renamed into
       // place. POSIX does not order a create in a directory before that directory's own rename; without
@@ -483,9 +491,11 @@ export class Wal {
         await enc.encodeEntry(e);
         this.enti = e.index;
       }
+      if (entries.length > 0) this.countRecords('entry', entries.length);
       if (!isEmptyHardState(hs)) {
         this.state = { term: hs.term, vote: hs.vote, commit: hs.commit };
         await enc.encode(RecordType.State, encodeHardState(hs));
+        this.countRecords('state', 1);
       }
       this.writeSeq++;
     });
@@ -510,6 +520,7 @@ export class Wal {
       this.writable();
       await this.guard(async () => {
         await this.encoder!.encode(RecordType.Snapshot, data);
+        this.countRecords('snapshot', 1);
         if (this.enti < snap.index) this.enti = snap.index;
         this.writeSeq++;
         await this.syncNow();
@@ -554,7 +565,8 @@ export class Wal {
    * a malformed record) or an operation failed (the reason goes to `options.logger`; the segment is
    * locked by another holder: `ELOCKED`). Like etcd it looks only at the last segment: damage in an earlier
    * one is reported by `readAll`/`verify`, not fixed here. Take it once per start: open, readAll, on an
-   * unexpected EOF close, repair and retry.
+   * unexpected EOF close, repair and retry. The outcome goes to `options.metrics.repair` (see
+   * {@link WalRepairOutcome}) and the sync's duration to `options.metrics.syncDuration`.
    */
   static async repair(fs: FileSystem, dir: string, options?: WalOptions): Promise<boolean> {
     const o = resolveOptions(options);
@@ -612,8 +624,14 @@ export class Wal {
   }
 
   private newEncoder(file: FileHandle, offset: number, crc: number): RecordEncoder {
+    // The guarded hook is a plain function (it does not need `this`): passed as is, no closure per encoder.
+    return new RecordEncoder(new PageWriter(file, offset, this.o.metrics?.bytesWritten), crc);
+  }
+
+  /** Reports `count` records of `kind` to the metrics hook, if there is one (one property test otherwise). */
+  private countRecords(kind: WalRecordKind, count: number): void {
     const m = this.o.metrics;
-    return new RecordEncoder(new PageWriter(file, offset, m?.bytesWritten ? (n) => m.bytesWritten!(n) : undefined), crc);
+    if (m !== undefined && m.recordsWritten !== undefined) m.recordsWritten(kind, count);
   }
 
   /** Registers for the next sync, scheduling one if none is queued yet (group commit). */
@@ -710,7 +728,12 @@ export class Wal {
     this.encoder = headEnc;
     await headEnc.encode(RecordType.Crc, undefined);
     await headEnc.encode(RecordType.Metadata, this.metadata);
-    if (!isEmptyHardState(this.state)) await headEnc.encode(RecordType.State, encodeHardState(this.state));
+    this.countRecords('crc', 1);
+    this.countRecords('metadata', 1);
+    if (!isEmptyHardState(this.state)) {
+      await headEnc.encode(RecordType.State, encodeHardState(this.state));
+      this.countRecords('state', 1);
+    }
     await this.syncNow();
 
     const off = headEnc.pw.osOffset;
@@ -757,6 +780,7 @@ export class Wal {
     this.purger = new SegmentPurger(this.fs, this.dir, {
       ...p,
       logger: this.o.logger,
+      metrics: this.o.metrics,
       strictSegmentNames: this.o.strictSegmentNames,
       scheduler: this.o.scheduler,
     });
