@@ -6,7 +6,7 @@
 export { S3ArchiveFileSystem } from './s3-archive-file-system.js';
 export type { S3ArchiveFileSystemOptions, ArchivedSegment } from './s3-archive-file-system.js';
 export { SegmentArchiver, archiveSegments } from './segment-archiver.js';
-export type { SegmentArchiverOptions, ArchiveRoundOptions, ArchiveRoundResult } from './segment-archiver.js';
+export type { SegmentArchiverOptions, ArchiveRoundOptions, ArchiveRoundResult, ArchiveMetrics } from './segment-archiver.js';
 export type { ObjectStore, ObjectMetadata, ObjectSummary, ObjectInfo, PutOptions, PutResult } from './object-store.js';
 export { MemoryObjectStore } from './memory-object-store.js';
 export type { MemoryObjectStoreOptions } from './memory-object-store.js';

@@ -27,16 +27,20 @@ import {
   WalError,
   cleanPath,
   crc32cUpdate,
+  guardHooks,
+  guardLogger,
   immediateScheduler,
   isFileSystemError,
   joinPath,
   noopLogger,
   readFully,
+  systemClock,
   systemTimer,
   tryParseSegmentName,
   type FileHandle,
   type PurgeTimer,
   type SegmentName,
+  type WalClock,
   type WalLogger,
   type WalScheduler,
 } from '@walnut/wal-core';
@@ -44,13 +48,61 @@ import { ArchiveConflictError, ArchiveCorruptionError, ArchiverStoppedError, Obj
 import type { S3ArchiveFileSystem } from './s3-archive-file-system.js';
 import { crc32cBase64, factsToMetadata, metadataToFacts, nextTurn, segmentFacts, type SegmentFacts } from './segment-object.js';
 
+/**
+ * Hooks for the archive's metrics (`@walnut/metrics-prometheus` implements them for prom-client). All
+ * optional; a hook that throws is caught and logged once (warn, "wal: metrics hook threw; ignored"), never
+ * the cause of a failed round.
+ */
+export interface ArchiveMetrics {
+  /** An upload of one segment started (its read, upload and verification; or the check of an object already there). */
+  uploadStarted?(): void;
+  /**
+   * That upload ended with a verified object: `bytes` is the segment's size, `seconds` the time from
+   * {@link uploadStarted} (read, upload, verification; measured with the round's `clock`). `resumed` is true
+   * when the object was already there from an earlier round: nothing was uploaded.
+   */
+  uploadSucceeded?(bytes: number, seconds: number, resumed: boolean): void;
+  /**
+   * That upload failed; `code` is the error's stable code (a WalError's `code`, e.g. `ARCHIVE_UNREACHABLE`,
+   * `ARCHIVE_CONFLICT`, `ARCHIVE_CORRUPTION`, `EIO`; else a Node.js error's `code`; else `UNKNOWN`). An upload
+   * aborted by {@link SegmentArchiver.stop} is not a failure.
+   */
+  uploadFailed?(code: string): void;
+  /** A segment was archived: its object verified, its local file removed and the removal synced. */
+  segmentArchived?(bytes: number): void;
+  /** A round failed (it threw, after finishing what was in flight), with the error's code as in {@link uploadFailed}. */
+  roundFailed?(code: string): void;
+  /**
+   * The backlog at the end of each round, failed or not: the live segments beyond the newest `max` (the
+   * ones the round considers, as purge does) that are still not archived, and their bytes. Includes a
+   * segment the WAL has not released yet (the round's `blockedBy` and newer ones beyond `max`): the archive
+   * is waiting for it too. `oldestSeconds`: for a {@link SegmentArchiver}, how long ago (by its `clock`)
+   * a round first saw the oldest of them, 0 when there is none; `undefined` for a one-off
+   * {@link archiveSegments} call, which has no memory of earlier rounds. It lags the real release time by
+   * up to one `intervalMs`.
+   */
+  lag?(segments: number, bytes: number, oldestSeconds: number | undefined): void;
+}
+
+/** The stable code of an error, for metrics labels. */
+function errorCode(e: unknown): string {
+  if (e instanceof WalError) return e.code;
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code !== '' ? code : 'UNKNOWN';
+}
+
 /** Options of one archive round. */
 export interface ArchiveRoundOptions {
   /** Keep at least this many of the newest live segments (as purge's `max`). An integer ≥ 1. */
   readonly max: number;
   /** Segments uploaded at the same time (default 2). Each holds its segment in memory while it is uploaded. */
   readonly concurrency?: number;
+  /** Where "archived" (info), "archive: uploaded and verified" (debug) and a failed background round (error) go. */
   readonly logger?: WalLogger;
+  /** Metrics hooks (see {@link ArchiveMetrics}). */
+  readonly metrics?: ArchiveMetrics;
+  /** The time source of upload durations and lag ages (default wal-core's `systemClock`; only `now` is read). */
+  readonly clock?: Pick<WalClock, 'now'>;
   /** Checked between steps: once aborted, the round starts nothing new and aborts uploads in flight. */
   readonly signal?: AbortSignal;
 }
@@ -91,6 +143,18 @@ async function readWhole(file: FileHandle): Promise<Uint8Array> {
  * finishing what was in flight; segments archived before it stay archived (and removed locally).
  */
 export async function archiveSegments(fs: S3ArchiveFileSystem, dir: string, options: ArchiveRoundOptions): Promise<ArchiveRoundResult> {
+  return runRound(fs, dir, options, undefined);
+}
+
+/** When a round first saw each pending segment (kept across rounds by a {@link SegmentArchiver}). */
+type FirstSeen = Map<string, number>;
+
+async function runRound(
+  fs: S3ArchiveFileSystem,
+  dir: string,
+  options: ArchiveRoundOptions,
+  firstSeen: FirstSeen | undefined,
+): Promise<ArchiveRoundResult> {
   checkMax(options.max);
   dir = cleanPath(dir);
   try {
@@ -98,7 +162,9 @@ export async function archiveSegments(fs: S3ArchiveFileSystem, dir: string, opti
   } catch (e) {
     throw new InvalidArgumentError(`archive: ${(e as Error).message}`);
   }
-  const logger = options.logger ?? noopLogger;
+  const logger = guardLogger(options.logger ?? noopLogger);
+  const metrics = guardHooks(options.metrics, logger);
+  const clock = options.clock ?? systemClock;
   const concurrency = options.concurrency ?? 2;
   if (!Number.isSafeInteger(concurrency) || concurrency < 1)
     throw new InvalidArgumentError(`archive concurrency must be an integer >= 1, got ${concurrency}`);
@@ -108,6 +174,10 @@ export async function archiveSegments(fs: S3ArchiveFileSystem, dir: string, opti
     .filter((n): n is SegmentName => n !== undefined)
     .sort(bySeqThenName);
   const candidates = live.slice(0, Math.max(0, live.length - options.max));
+  if (firstSeen && metrics?.lag) {
+    const now = clock.now();
+    for (const c of candidates) if (!firstSeen.has(c.name)) firstSeen.set(c.name, now);
+  }
 
   // Candidates are locked lazily, oldest first, at most `concurrency` ahead of the removals (so a long
   // backlog after an outage never holds more than a few descriptors); the first one someone else holds is
@@ -142,11 +212,12 @@ export async function archiveSegments(fs: S3ArchiveFileSystem, dir: string, opti
         }
         throw e;
       }
-      const upload = uploadOne(fs, dir, c.name, file, logger, options.signal);
+      const upload = uploadOne(fs, dir, c.name, file, logger, options.signal, metrics, clock);
       upload.catch(() => {}); // awaited in order below; a later one may fail first, which is not unhandled
       window.push({ name: c.name, path, file, upload });
     }
   };
+  let failed = false;
   let failure: unknown;
   try {
     await fill();
@@ -156,6 +227,7 @@ export async function archiveSegments(fs: S3ArchiveFileSystem, dir: string, opti
       try {
         r = await h.upload;
       } catch (e) {
+        failed = true;
         failure = e;
         break;
       }
@@ -167,21 +239,89 @@ export async function archiveSegments(fs: S3ArchiveFileSystem, dir: string, opti
       archived.push(h.name);
       if (r.resumed) resumed.push(h.name);
       else bytes += r.facts.size;
+      metrics?.segmentArchived?.(r.facts.size);
       logger.info({ path: h.path, key: fs.keyOf(h.path), size: r.facts.size, resumed: r.resumed }, 'archived');
       await fill();
     }
+  } catch (e) {
+    failed = true;
+    failure = e;
   } finally {
     // On every exit path: let what is still in flight settle before its handle closes (its result is not
     // used; an object it stored is picked up by the next round as already uploaded).
     await Promise.allSettled(window.map((h) => h.upload));
     for (const h of window) await h.file.close().catch(() => {});
   }
-  if (failure !== undefined) throw failure;
+  if (metrics?.lag) await reportLag(fs, dir, candidates, new Set(archived), metrics.lag, clock, firstSeen);
+  if (failed) {
+    if (!options.signal?.aborted) metrics?.roundFailed?.(errorCode(failure));
+    throw failure;
+  }
   return blockedBy === undefined ? { archived, resumed, bytes } : { archived, resumed, blockedBy, bytes };
 }
 
-/** Uploads (or resumes) one segment and proves the stored object equal to it. */
+/** Measures and reports the backlog (see {@link ArchiveMetrics.lag}); never throws. */
+async function reportLag(
+  fs: S3ArchiveFileSystem,
+  dir: string,
+  candidates: readonly SegmentName[],
+  archived: ReadonlySet<string>,
+  lag: NonNullable<ArchiveMetrics['lag']>,
+  clock: Pick<WalClock, 'now'>,
+  firstSeen: FirstSeen | undefined,
+): Promise<void> {
+  let segments = 0;
+  let bytes = 0;
+  const pending = new Set<string>();
+  for (const c of candidates) {
+    if (archived.has(c.name)) continue;
+    try {
+      bytes += (await fs.live.stat(joinPath(dir, c.name))).size;
+    } catch {
+      continue; // gone meanwhile (or unreadable): not counted
+    }
+    segments++;
+    pending.add(c.name);
+  }
+  let oldestSeconds: number | undefined;
+  if (firstSeen) {
+    const now = clock.now();
+    let oldest = now;
+    for (const [name, at] of firstSeen) {
+      if (!pending.has(name)) firstSeen.delete(name);
+      else if (at < oldest) oldest = at;
+    }
+    oldestSeconds = (now - oldest) / 1000;
+  }
+  lag(segments, bytes, oldestSeconds);
+}
+
+/** Uploads (or resumes) one segment and proves the stored object equal to it; reports to the metrics. */
 async function uploadOne(
+  fs: S3ArchiveFileSystem,
+  dir: string,
+  name: string,
+  file: FileHandle,
+  logger: WalLogger,
+  signal: AbortSignal | undefined,
+  metrics: ArchiveMetrics | undefined,
+  clock: Pick<WalClock, 'now'>,
+): Promise<{ facts: SegmentFacts; resumed: boolean }> {
+  if (!metrics) return uploadAndVerify(fs, dir, name, file, logger, signal);
+  metrics.uploadStarted?.();
+  const t0 = clock.now();
+  let r: { facts: SegmentFacts; resumed: boolean };
+  try {
+    r = await uploadAndVerify(fs, dir, name, file, logger, signal);
+  } catch (e) {
+    if (!signal?.aborted) metrics.uploadFailed?.(errorCode(e));
+    throw e;
+  }
+  metrics.uploadSucceeded?.(r.facts.size, (clock.now() - t0) / 1000, r.resumed);
+  return r;
+}
+
+async function uploadAndVerify(
   fs: S3ArchiveFileSystem,
   dir: string,
   name: string,
@@ -305,6 +445,7 @@ export class SegmentArchiver {
   readonly #timer: PurgeTimer;
   readonly #scheduler: WalScheduler;
   readonly #logger: WalLogger;
+  readonly #firstSeen: FirstSeen = new Map();
   #started = false;
   #timerHandle: unknown;
   #hasTimer = false;
@@ -320,7 +461,7 @@ export class SegmentArchiver {
     this.#options = options;
     this.#timer = options.timer ?? systemTimer;
     this.#scheduler = options.scheduler ?? immediateScheduler;
-    this.#logger = options.logger ?? noopLogger;
+    this.#logger = guardLogger(options.logger ?? noopLogger);
   }
 
   /** Whether {@link stop} has been called. */
@@ -340,13 +481,20 @@ export class SegmentArchiver {
   archiveNow(): Promise<ArchiveRoundResult> {
     const p = this.#queue.then(() => {
       if (this.stopped) throw new ArchiverStoppedError();
-      const { max, concurrency, logger } = this.#options;
-      return archiveSegments(this.#fs, this.dir, {
-        max,
-        ...(concurrency === undefined ? {} : { concurrency }),
-        ...(logger ? { logger } : {}),
-        signal: this.#abort.signal,
-      });
+      const { max, concurrency, metrics, clock } = this.#options;
+      return runRound(
+        this.#fs,
+        this.dir,
+        {
+          max,
+          ...(concurrency === undefined ? {} : { concurrency }),
+          logger: this.#logger,
+          ...(metrics ? { metrics } : {}),
+          ...(clock ? { clock } : {}),
+          signal: this.#abort.signal,
+        },
+        this.#firstSeen,
+      );
     });
     this.#queue = p.catch(() => {});
     return p;
