@@ -1,5 +1,6 @@
 /** Human-readable rendering of a WAL read, in the spirit of etcd's `etcd-dump-logs`. */
 import type { Entry, HardState } from '@walnut/wal-core';
+import { decodeEntryPayload, decodeMetadata } from './decode/payload.js';
 import type { ReadOutcome } from './read.js';
 import type { SnapPosition } from './snap.js';
 import { formatSnap } from './snap.js';
@@ -52,7 +53,18 @@ function formatMetadata(meta: Uint8Array | undefined): string {
   if (meta === undefined) return '(none)';
   if (meta.length === 0) return '(empty)';
   const hex = toHex(meta);
-  return isPrintable(meta) ? `${hex}  ${JSON.stringify(Buffer.from(meta).toString('latin1'))}` : hex;
+  if (isPrintable(meta)) return `${hex}  ${JSON.stringify(Buffer.from(meta).toString('latin1'))}`;
+  const etcd = decodeMetadata(meta);
+  return etcd ? `${hex}  (${etcd.text})` : hex;
+}
+
+/**
+ * The data column of an entry: what etcd's payload decodes to (ConfChange, InternalRaftRequest, v2
+ * Request), else the short preview ({@link previewData}: quoted text or hex).
+ */
+export function describeEntryData(e: Entry): string {
+  const d = decodeEntryPayload(e.type, e.data);
+  return d.kind === 'unknown' || d.kind === 'empty' ? previewData(e.data) : d.text;
 }
 
 function entriesLines(entries: readonly Entry[]): string[] {
@@ -71,7 +83,7 @@ function entriesLines(entries: readonly Entry[]): string[] {
     `  ${t.padStart(tw)}  ${i.padStart(iw)}  ${y.padEnd(yw)}  ${l.padStart(lw)}  ${d}`.trimEnd();
   const lines = [row(header.term, header.index, header.type, header.len, 'data')];
   for (const e of entries) {
-    lines.push(row(e.term.toString(), e.index.toString(), entryTypeName(e.type), String(e.data?.length ?? 0), previewData(e.data)));
+    lines.push(row(e.term.toString(), e.index.toString(), entryTypeName(e.type), String(e.data?.length ?? 0), describeEntryData(e)));
   }
   return lines;
 }
@@ -81,6 +93,10 @@ export interface DumpContext {
   readonly dir: string;
   readonly snap: SnapPosition;
   readonly write: boolean;
+  /** The filter applied to the entries, described (e.g. `index 5..9, type put`), if any. */
+  readonly filter?: string | undefined;
+  /** How many entries the read returned before filtering (when a filter is set). */
+  readonly totalEntries?: number | undefined;
 }
 
 /**
@@ -97,7 +113,8 @@ export function formatTextDump(r: ReadOutcome, ctx: DumpContext): string {
   const last = r.entries[n - 1];
   const range = first && last ? ` (index ${first.index} to ${last.index})` : '';
   const note = r.error && r.partial ? ', read before the error' : '';
-  out.push(`entries:    ${n}${range}${note}`);
+  const filtered = ctx.filter !== undefined ? ` shown of ${ctx.totalEntries ?? n} (filter: ${ctx.filter})` : '';
+  out.push(`entries:    ${n}${filtered}${range}${note}`);
   if (n > 0) out.push(...entriesLines(r.entries));
   out.push(`error:      ${r.error ? r.error.etcdMessage : 'none'}`);
   return out.join('\n') + '\n';

@@ -16,6 +16,7 @@ import { repairCommand } from './commands/repair.js';
 import { snapshotsCommand } from './commands/snapshots.js';
 import { verifyCommand } from './commands/verify.js';
 import { isWalError, reportWalError } from './errors.js';
+import { ENTRY_TYPE_NAMES, RECORD_TYPE_NAMES, parseTypes } from './filter.js';
 import { ExitCode } from './io.js';
 import type { ArchiveLocation, CliIo, CliOptions, CommandContext } from './io.js';
 import { parseIndex, parseSnap } from './snap.js';
@@ -69,6 +70,14 @@ function parsePositiveInt(value: string): number {
     throw new CommanderInvalidArgumentError(`'${value}' is not an integer >= 1`);
   }
   return Number(value);
+}
+
+function parseTypesArg(value: string): Set<string> {
+  try {
+    return parseTypes(value);
+  } catch (e) {
+    throw new CommanderInvalidArgumentError((e as Error).message);
+  }
 }
 
 function parseIndexArg(value: string): bigint {
@@ -138,14 +147,40 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
 
   program
     .command('dump')
-    .description('read the WAL in DIR from a snapshot and print metadata, hard state, entries and the error')
+    .description('read the WAL in DIR from a snapshot and print metadata, hard state, entries (decoded) and the error')
     .argument('<DIR>', 'WAL directory (holding the *.wal segments)')
     .addOption(snapOption())
     .option('--write', "open in write mode (Wal.open): etcd's side effects on the tail segment; use a copy")
-    .option('--json', 'print the canonical dump JSON (the same bytes as `etcdwal dump`)')
-    .addHelpText('after', '\nExamples:\n  walnut dump data/wal\n  walnut dump data/wal --snap 390:4 --json')
-    .action(async (dir: string, o: { snap: SnapPosition; write?: boolean; json?: boolean }) =>
-      run(dir, () => dumpCommand(ctx, dir, { snap: o.snap, write: o.write === true, json: o.json === true })),
+    .option('--from <INDEX>', 'show entries with index >= INDEX (decimal uint64)', parseIndexArg)
+    .option('--to <INDEX>', 'show entries with index <= INDEX (decimal uint64)', parseIndexArg)
+    .option(
+      '--type <TYPES>',
+      `show only these types, comma-separated: ${ENTRY_TYPE_NAMES.join(', ')}; a request kind (put, txn, lease_grant, v2, ...); with --raw also ${RECORD_TYPE_NAMES.join(', ')}`,
+      parseTypesArg,
+    )
+    .option(
+      '--raw',
+      'every record of every segment in file order with file and offset, going on past CRC errors (etcd-dump-logs raw mode); damaged records are marked',
+    )
+    .option('--json', 'print the canonical dump JSON (the same bytes as `etcdwal dump`; filters drop entries); with --raw, the records')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  walnut dump data/wal\n  walnut dump data/wal --snap 390:4 --json\n  walnut dump data/wal --from 100 --to 120 --type put,txn\n  walnut dump data/wal --raw --type hardstate,snapshot',
+    )
+    .action(
+      async (
+        dir: string,
+        o: { snap: SnapPosition; write?: boolean; json?: boolean; from?: bigint; to?: bigint; type?: Set<string>; raw?: boolean },
+      ) =>
+        run(dir, () =>
+          dumpCommand(ctx, dir, {
+            snap: o.snap,
+            write: o.write === true,
+            json: o.json === true,
+            raw: o.raw === true,
+            filter: { from: o.from, to: o.to, types: o.type },
+          }),
+        ),
     );
 
   program

@@ -45,3 +45,45 @@ export function progressBar(io: CliIo, label: string): Progress {
     },
   };
 }
+
+/** A progress bar over a list of segments, advanced when a scan enters a segment. */
+export interface ScanProgress {
+  /** The scan entered segment `index` (0-based) of the list. */
+  segment(index: number): void;
+  /** Ends the bar: erases its line, so what follows on stderr starts on a clean line. */
+  done(): void;
+}
+
+/**
+ * A {@link progressBar} for a record scan of `segments` (verify, dump --raw, stat): drawn only when
+ * stderr is a terminal and the directory is large enough to take a while (more than 4 segments or
+ * 64 MiB), redrawn at most every 100 ms.
+ */
+export function scanProgress(
+  io: CliIo,
+  label: string,
+  segments: ReadonlyArray<{ readonly name: string; readonly size: number }>,
+): ScanProgress {
+  const totalBytes = segments.reduce((n, s) => n + s.size, 0);
+  if (io.stderrIsTTY !== true || (segments.length <= 4 && totalBytes <= 64 * 1024 * 1024)) {
+    return { segment: () => undefined, done: () => undefined };
+  }
+  const bar = progressBar(io, label);
+  let last = 0;
+  let drawn = false;
+  return {
+    segment(index) {
+      const now = Date.now();
+      if (now - last < 100 && index < segments.length - 1) return;
+      last = now;
+      drawn = true;
+      let bytes = 0;
+      for (let i = 0; i < index; i++) bytes += segments[i]!.size;
+      bar.update({ done: index, total: segments.length, bytes, totalBytes, name: segments[index]?.name });
+    },
+    done() {
+      if (drawn) io.stderr('\r\x1b[2K');
+      drawn = false;
+    },
+  };
+}

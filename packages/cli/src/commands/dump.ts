@@ -1,10 +1,19 @@
-/** `walnut dump DIR [--snap INDEX:TERM] [--write] [--json]`. */
+/** `walnut dump DIR [--snap INDEX:TERM] [--write] [--from I] [--to I] [--type T,...] [--raw] [--json]`. */
 import { canonicalDump, formatCanonicalDump } from '@walnut/wal-core';
 import { isWalError, reportWalError } from '../errors.js';
+import type { WalErrorLike } from '../errors.js';
+import { describeFilter, entryMatches, isEmptyFilter, RECORD_TYPE_NAMES } from '../filter.js';
+import type { DumpFilter } from '../filter.js';
 import { formatTextDump } from '../format.js';
 import { ExitCode } from '../io.js';
 import type { CommandContext } from '../io.js';
+import { toJson } from '../json.js';
+import type { JsonValue } from '../json.js';
+import { scanProgress } from '../progress.js';
 import { readWal } from '../read.js';
+import { decodeRecordBody, describeRecordBody, recordJson, recordMatches, recordTypeName } from '../records.js';
+import { listSegmentInfo, scanRecords } from '../scan.js';
+import type { ScanStop } from '../scan.js';
 import type { SnapPosition } from '../snap.js';
 
 /**
@@ -22,16 +31,41 @@ export interface DumpOptions {
   readonly write: boolean;
   /** Print the canonical dump JSON (the bytes `etcdwal dump` prints) instead of text. */
   readonly json: boolean;
+  /** `--from/--to/--type`. */
+  readonly filter: DumpFilter;
+  /** Every record of every segment in file order, going on past CRC errors (etcd-dump-logs' raw mode). */
+  readonly raw: boolean;
 }
 
 /**
- * Opens the WAL at `dir`, reads it all and prints what was read.
- * @returns {@link ExitCode.Ok} when the read reported no error, else {@link ExitCode.WalError}
+ * Opens the WAL at `dir`, reads it all and prints what was read; or, with `raw`, scans every record.
+ * @returns {@link ExitCode.Ok} when the read reported no error (raw: no damaged record, no error),
+ *   {@link ExitCode.Usage} for a record type filter without `--raw`, else {@link ExitCode.WalError}
  */
 export async function dumpCommand(ctx: CommandContext, dir: string, opts: DumpOptions): Promise<ExitCode> {
+  if (opts.raw && opts.write) {
+    ctx.io.stderr('walnut: --raw reads the files as they are and cannot be combined with --write\nhint: drop --write (or --raw)\n');
+    return ExitCode.Usage;
+  }
+  if (opts.raw) return rawDump(ctx, dir, opts);
+  const recordTypes = [...(opts.filter.types ?? [])].filter((t) => (RECORD_TYPE_NAMES as readonly string[]).includes(t));
+  if (recordTypes.length > 0) {
+    ctx.io.stderr(`walnut: --type ${recordTypes.join(',')} names records, not entries\n`);
+    ctx.io.stderr(
+      `hint: the record types (${RECORD_TYPE_NAMES.join(', ')}) are listed by \`walnut dump DIR --raw\`, every record in file order\n`,
+    );
+    return ExitCode.Usage;
+  }
+  const filter = opts.filter;
   if (opts.json) {
     const d = await canonicalDump(ctx.fs, dir, opts.snap, { write: opts.write, segmentSizeBytes: DUMP_SEGMENT_SIZE_BYTES });
-    ctx.io.stdout(formatCanonicalDump(d));
+    if (isEmptyFilter(filter)) {
+      ctx.io.stdout(formatCanonicalDump(d));
+    } else {
+      // The same shape, fewer entries: a type filter needs the data, so read it once more for the kinds.
+      const keep = await filteredIndexes(ctx, dir, opts);
+      ctx.io.stdout(formatCanonicalDump({ ...d, entries: d.entries.filter((e) => keep.has(e.index)) }));
+    }
     if (d.error === null) return ExitCode.Ok;
     // canonicalDump turns every failure into `error`; one that is not a WalError is a bug, not a WAL problem.
     if (d.cause !== undefined && !isWalError(d.cause)) throw d.cause;
@@ -40,8 +74,119 @@ export async function dumpCommand(ctx: CommandContext, dir: string, opts: DumpOp
     return ExitCode.WalError;
   }
   const r = await readWal(ctx.fs, dir, opts.snap, opts.write, { segmentSizeBytes: DUMP_SEGMENT_SIZE_BYTES });
-  ctx.io.stdout(formatTextDump(r, { dir, snap: opts.snap, write: opts.write }));
+  const shown = isEmptyFilter(filter) ? r : { ...r, entries: r.entries.filter((e) => entryMatches(filter, e)) };
+  ctx.io.stdout(
+    formatTextDump(shown, { dir, snap: opts.snap, write: opts.write, filter: describeFilter(filter), totalEntries: r.entries.length }),
+  );
   if (!r.error) return ExitCode.Ok;
   await reportWalError(ctx.io, r.error, ctx.fs, dir);
+  return ExitCode.WalError;
+}
+
+/** The indexes of the entries a filtered `--json` dump keeps (the canonical dump has hashes, not data). */
+async function filteredIndexes(ctx: CommandContext, dir: string, opts: DumpOptions): Promise<Set<bigint>> {
+  if (opts.filter.types === undefined) {
+    // An index range alone needs no data: keep what is in range.
+    const { from, to } = opts.filter;
+    const r = await readWal(ctx.fs, dir, opts.snap, false);
+    return new Set(
+      r.entries.filter((e) => (from === undefined || e.index >= from) && (to === undefined || e.index <= to)).map((e) => e.index),
+    );
+  }
+  // Read mode: a write-mode open was just done (and reported) by canonicalDump; this pass only classifies.
+  const r = await readWal(ctx.fs, dir, opts.snap, false);
+  return new Set(r.entries.filter((e) => entryMatches(opts.filter, e)).map((e) => e.index));
+}
+
+/** `dump --raw`: every record of every segment, with file and offset; damaged records marked. */
+async function rawDump(ctx: CommandContext, dir: string, opts: DumpOptions): Promise<ExitCode> {
+  const listing = await listSegmentInfo(ctx.fs, dir);
+  const { segments } = listing;
+  const progress = opts.json ? undefined : scanProgress(ctx.io, 'dump', segments);
+  const out: string[] = [];
+  const jsonRecords: JsonValue[] = [];
+  const stops: ScanStop[] = [];
+  let records = 0;
+  let shown = 0;
+  let damaged = 0;
+  let firstDamage: WalErrorLike | undefined;
+  let currentFile = '';
+  const flush = () => {
+    if (out.length > 0) ctx.io.stdout(out.splice(0).join('\n') + '\n');
+  };
+  if (!opts.json) {
+    ctx.io.stdout(`WAL ${dir}  (raw: every record of ${segments.length} segment(s) in file order; damaged records marked)\n`);
+    const f = describeFilter(opts.filter);
+    if (f) ctx.io.stdout(`filter: ${f}\n`);
+    for (const g of listing.gaps) ctx.io.stdout(`missing segment(s) between ${g.after} and ${g.next}\n`);
+  }
+  await scanRecords(
+    ctx.fs,
+    dir,
+    segments,
+    {
+      record(r) {
+        records++;
+        const body = decodeRecordBody(r);
+        const damage = r.damage;
+        const bad = damage !== undefined || body.kind === 'undecodable';
+        if (bad) {
+          damaged++;
+          firstDamage ??= damage;
+        }
+        if (!bad && !recordMatches(opts.filter, body)) return;
+        shown++;
+        if (opts.json) {
+          jsonRecords.push(recordJson(r, body));
+          return;
+        }
+        if (r.file !== currentFile) {
+          currentFile = r.file;
+          out.push(`${r.file}:`);
+        }
+        const mark = bad ? `DAMAGED (${damage ? damage.message.replace(/\s*\n\s*/g, ' ') : 'does not decode'})  ` : '';
+        out.push(`  ${String(r.offset).padStart(9)}  ${recordTypeName(r.type).padEnd(9)}  ${mark}${describeRecordBody(body)}`);
+        if (out.length >= 256) flush();
+      },
+      stop(s) {
+        stops.push(s);
+        if (opts.json) return;
+        out.push(
+          `  ${String(s.offset).padStart(9)}  ERROR      ${s.error.message.replace(/\s*\n\s*/g, ' ')}${s.tornTail ? ' (torn tail)' : ''}; the rest of ${s.file} is unreadable`,
+        );
+      },
+    },
+    { raw: true, onSegment: (i) => progress?.segment(i) },
+  );
+  progress?.done();
+  if (opts.json) {
+    ctx.io.stdout(
+      toJson({
+        segments: segments.map((s) => ({ name: s.name, seq: s.seq, firstIndex: s.firstIndex, size: s.size })),
+        missingSegments: listing.gaps.map((g) => ({ after: g.after, next: g.next })),
+        records: jsonRecords,
+        damagedRecords: damaged,
+        errors: stops.map((s) => ({ file: s.file, offset: s.offset, code: s.error.code, message: s.error.message, tornTail: s.tornTail })),
+      }) + '\n',
+    );
+  } else {
+    flush();
+    ctx.io.stdout(
+      `${records} record(s) read, ${shown} shown, ${damaged} damaged, ${stops.length} unreadable segment tail(s)${listing.gaps.length ? `, ${listing.gaps.length} gap(s) in the segment sequence` : ''}\n`,
+    );
+  }
+  if (damaged === 0 && stops.length === 0 && listing.gaps.length === 0) return ExitCode.Ok;
+  const problem = firstDamage ?? stops[0]?.error;
+  if (problem) await reportWalError(ctx.io, problem, ctx.fs, dir);
+  else if (damaged > 0)
+    ctx.io.stderr(
+      `walnut: ${damaged} record(s) in ${dir} do not decode\nhint: the WAL is corrupt: restore the member from a snapshot or a peer\n`,
+    );
+  else
+    ctx.io.stderr(
+      `walnut: segments are missing from the sequence of ${dir}\nhint: restore them, or restore the member from a snapshot or a peer\n`,
+    );
+  if (damaged + stops.length > 1)
+    ctx.io.stderr(`walnut: ${damaged} damaged record(s) and ${stops.length} unreadable segment tail(s) in all\n`);
   return ExitCode.WalError;
 }
