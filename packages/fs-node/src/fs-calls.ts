@@ -60,6 +60,11 @@ export const writeNow = (fd: number, buffer: Uint8Array, offset: number, length:
   now(() => fs.writeSync(fd, buffer, offset, length, position));
 export const fdatasyncNow = (fd: number): Promise<void> => now(() => fs.fdatasyncSync(fd));
 export const fsyncNow = (fd: number): Promise<void> => now(() => fs.fsyncSync(fd));
+/**
+ * fstat in the calling thread, for allocate whatever the io form: it is a few microseconds, and a pool
+ * round trip would hold the zero-fill back until the event loop turns (see zero-fill-thread.ts).
+ */
+export const fstatNow = (fd: number): Promise<fs.Stats> => now(() => fs.fstatSync(fd));
 
 export const { O_RDONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC } = fs.constants;
 /** O_DIRECTORY where the platform has it (POSIX), else 0 (Windows). */

@@ -102,7 +102,7 @@ export class NodeFileHandle implements FileHandle {
       this.#allocating = new Promise<void>((resolve) => (done = resolve));
       try {
         if (this.#writers > 0) await new Promise<void>((resolve) => (this.#writersDone = resolve));
-        const have = (await nodefs.fstat(fd)).size;
+        const have = (await nodefs.fstatNow(fd)).size;
         if (have >= want) return;
         if (this.#preallocation === 'extend' || options?.synced === false) {
           await nodefs.ftruncate(fd, want);
