@@ -89,11 +89,13 @@ export class RaftNode {
     const snapDir = joinPath(options.dir, 'snap');
     const walOptions = RaftNode.walOptions(options);
     await fs.mkdir(snapDir, { recursive: true });
-    // Make the directories themselves durable: a new name is only durable once its parent directory is synced,
-    // and without this a power cut can lose the whole data directory with the WAL inside it (found by this
-    // example's crash test on fs-memory).
-    await fs.syncDir(options.dir);
-    await fs.syncDir(dirnamePath(options.dir));
+    // Make the directories themselves durable: a new name is only durable once its parent directory is synced
+    // (mkdir may have created several levels). Without this a power cut can lose the whole data directory
+    // with the WAL inside it, as this example's crash test on fs-memory showed.
+    for (let d = snapDir; ; d = dirnamePath(d)) {
+      await fs.syncDir(d);
+      if (dirnamePath(d) === d) break;
+    }
 
     if (!(await hasWal(fs, walDir))) {
       // Wal.create builds the WAL in `<dir>.tmp`, syncs it and renames it into place: a crash leaves either no
