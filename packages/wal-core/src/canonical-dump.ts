@@ -13,17 +13,25 @@ import { Wal, type SnapshotPosition } from './wal.js';
 
 /** One entry of a canonical dump. */
 export interface CanonicalDumpEntry {
+  /** The entry's index. */
   readonly index: bigint;
+  /** The entry's term. */
   readonly term: bigint;
+  /** The entry's type (raftpb.EntryType). */
   readonly type: number;
+  /** SHA-256 of the entry's data, lowercase hex (of zero bytes when the data is absent). */
   readonly dataSha256: string;
+  /** Length of the entry's data in bytes. */
   readonly dataLen: number;
 }
 
 /** What etcd returns from Open + ReadAll, in the harness's shape. */
 export interface CanonicalDump {
+  /** The metadata as lowercase hex, or null when none was read. */
   readonly metadataHex: string | null;
+  /** The last HardState read. */
   readonly hardState: HardState;
+  /** The entries read, in index order. */
   readonly entries: CanonicalDumpEntry[];
   /** etcd 3.4's error text, or null. */
   readonly error: string | null;

@@ -71,7 +71,9 @@ const fsEtcdMessages: Partial<Record<FileSystemErrorCode, string>> = {
  */
 export class FileSystemError extends WalError {
   declare readonly code: FileSystemErrorCode;
+  /** The file or directory, as the caller named it. */
   readonly path: string;
+  /** The operation that failed (`open`, `fdatasync`, `rename`, ...). */
   readonly syscall: string;
 
   constructor(code: FileSystemErrorCode, syscall: string, path: string, detail?: string, options?: { cause?: unknown }) {
@@ -96,8 +98,11 @@ export class LockedError extends FileSystemError {
 
 /** Data etcd returns together with certain errors; walnut attaches it to the error. */
 export interface PartialReadResult {
+  /** The metadata record's bytes, `undefined` if none was read. */
   readonly metadata: Uint8Array | undefined;
+  /** The last HardState read (the empty HardState if none). */
   readonly hardState: HardState;
+  /** The entries read, in index order. */
   readonly entries: Entry[];
 }
 
@@ -116,6 +121,7 @@ function where(loc: WalLocation | undefined): string {
 
 /** No valid segment file in the directory (etcd `ErrFileNotFound`). */
 export class SegmentNotFoundError extends WalError {
+  /** The WAL directory. */
   readonly dir: string;
   constructor(dir: string, message?: string, code = 'WAL_FILE_NOT_FOUND') {
     super(code, message ?? `wal: no segment files found in '${dir}'`, 'wal: file not found');
@@ -125,6 +131,7 @@ export class SegmentNotFoundError extends WalError {
 
 /** No segment covers the requested snapshot index (etcd 3.4: `ErrFileNotFound`; 3.6: distinct text). */
 export class SnapshotIndexNotCoveredError extends SegmentNotFoundError {
+  /** The snapshot index no segment covers. */
   readonly index: bigint;
   constructor(dir: string, index: bigint) {
     super(
@@ -138,7 +145,9 @@ export class SnapshotIndexNotCoveredError extends SegmentNotFoundError {
 
 /** Segment sequence numbers have a gap (etcd 3.4: `ErrFileNotFound`; 3.6: "do not increase continuously"). */
 export class SegmentSequenceGapError extends SegmentNotFoundError {
+  /** The segment before the gap. */
   readonly previous: string;
+  /** The segment after the gap. */
   readonly next: string;
   constructor(dir: string, previous: string, next: string) {
     super(
@@ -157,9 +166,13 @@ export class SegmentSequenceGapError extends SegmentNotFoundError {
  * for a CRC record (etcd 3.4 uses two different error values).
  */
 export class CrcMismatchError extends WalError {
+  /** The segment file and offset of the record. */
   readonly location: WalLocation;
+  /** The CRC the record (or the previous segment's chain) carries. */
   readonly expected: number;
+  /** The CRC computed over the data. */
   readonly computed: number;
+  /** True for a segment's CRC record that does not continue the chain, false for a data record. */
   readonly crcRecord: boolean;
   constructor(expected: number, computed: number, location: WalLocation, crcRecord: boolean) {
     const hex = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
@@ -181,7 +194,9 @@ export class CrcMismatchError extends WalError {
  * 512-byte sector). etcd's `io.ErrUnexpectedEOF`; repairable with `Wal.repair` when in the last segment.
  */
 export class UnexpectedEofError extends WalError {
+  /** The segment file and offset where the WAL ends. */
   readonly location: WalLocation;
+  /** How the last record is incomplete. */
   readonly reason: 'partial-length' | 'short-frame' | 'length-exceeds-file' | 'torn-write';
   constructor(reason: UnexpectedEofError['reason'], location: WalLocation, detail?: string) {
     super('WAL_UNEXPECTED_EOF', `unexpected EOF (${detail ?? reason})${where(location)}`, 'unexpected EOF');
@@ -192,6 +207,7 @@ export class UnexpectedEofError extends WalError {
 
 /** A record (or its payload) is not valid protobuf, with a correct CRC or outside the last segment. */
 export class MalformedRecordError extends WalError {
+  /** The segment file and offset of the record. */
   readonly location: WalLocation;
   constructor(detail: string, location: WalLocation, etcdMessage = 'proto: illegal wireType') {
     super('WAL_MALFORMED_RECORD', `wal: malformed record: ${detail}${where(location)}`, etcdMessage);
@@ -201,7 +217,9 @@ export class MalformedRecordError extends WalError {
 
 /** A record of an unknown type (etcd: "unexpected block type N"). */
 export class UnknownRecordTypeError extends WalError {
+  /** The record type read. */
   readonly recordType: bigint;
+  /** The segment file and offset of the record. */
   readonly location: WalLocation;
   constructor(recordType: bigint, location: WalLocation) {
     super('WAL_UNKNOWN_RECORD_TYPE', `unexpected block type ${recordType}${where(location)}`, `unexpected block type ${recordType}`);
@@ -212,6 +230,7 @@ export class UnknownRecordTypeError extends WalError {
 
 /** Two metadata records differ (etcd `ErrMetadataConflict`). */
 export class MetadataConflictError extends WalError {
+  /** The segment file and offset of the second metadata record. */
   readonly location: WalLocation;
   constructor(location: WalLocation) {
     super('WAL_METADATA_CONFLICT', `wal: conflicting metadata found${where(location)}`, 'wal: conflicting metadata found');
@@ -221,6 +240,7 @@ export class MetadataConflictError extends WalError {
 
 /** A snapshot record with the requested index has a different term (etcd `ErrSnapshotMismatch`). */
 export class SnapshotMismatchError extends WalError {
+  /** The segment file and offset of the snapshot record. */
   readonly location: WalLocation;
   constructor(index: bigint, expectedTerm: bigint, foundTerm: bigint, location: WalLocation) {
     super(
@@ -237,6 +257,7 @@ export class SnapshotMismatchError extends WalError {
  * `ErrSnapshotNotFound`). etcd still returns what it read: it is in {@link SnapshotNotFoundError.partial}.
  */
 export class SnapshotNotFoundError extends WalError {
+  /** What was read before the error, as etcd returns it (`undefined` when nothing was). */
   readonly partial: PartialReadResult | undefined;
   constructor(index: bigint, term: bigint, partial?: PartialReadResult) {
     super(
@@ -253,6 +274,7 @@ export class SnapshotNotFoundError extends WalError {
  * `partial` holds the contiguous entries read before it, as etcd 3.6+ returns them.
  */
 export class SliceOutOfRangeError extends WalError {
+  /** The contiguous entries read before the gap. */
   readonly partial: PartialReadResult;
   constructor(
     snapIndex: bigint,

@@ -22,10 +22,30 @@ import { EMPTY_HARD_STATE, type Entry, type HardState, type Snapshot } from './t
  * truncated the log). Entries at or below the start snapshot's index are not yielded (as ReadAll).
  */
 export type ReplayItem =
-  | { readonly kind: 'entry'; readonly entry: Entry }
-  | { readonly kind: 'hardState'; readonly hardState: HardState }
-  | { readonly kind: 'metadata'; readonly metadata: Uint8Array | undefined }
-  | { readonly kind: 'snapshot'; readonly snapshot: Snapshot };
+  | {
+      /** An entry record. */
+      readonly kind: 'entry';
+      /** The entry, as read (a later entry with the same or a lower index overwrites it). */
+      readonly entry: Entry;
+    }
+  | {
+      /** A HardState record. */
+      readonly kind: 'hardState';
+      /** The HardState. */
+      readonly hardState: HardState;
+    }
+  | {
+      /** A metadata record. */
+      readonly kind: 'metadata';
+      /** Its bytes, `undefined` when the record has no data. */
+      readonly metadata: Uint8Array | undefined;
+    }
+  | {
+      /** A snapshot record. */
+      readonly kind: 'snapshot';
+      /** The snapshot's index, term and ConfState. */
+      readonly snapshot: Snapshot;
+    };
 
 /** What a completed replay found. */
 export interface ReplaySummary {

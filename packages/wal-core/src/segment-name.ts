@@ -9,8 +9,11 @@ import { BadWalNameError } from './errors.js';
 
 /** A parsed segment name. */
 export interface SegmentName {
+  /** The file name, `<seq>-<index>.wal` with 16 hex digits each. */
   readonly name: string;
+  /** The segment's sequence number. */
   readonly seq: bigint;
+  /** The first raft index the segment is expected to hold (the last index before it, plus 1). */
   readonly index: bigint;
 }
 

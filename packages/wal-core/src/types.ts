@@ -18,8 +18,11 @@ export type EntryType = number;
 
 /** A raft log entry (raftpb.Entry). */
 export interface Entry {
+  /** The raft log index. */
   readonly index: bigint;
+  /** The term the entry was proposed in. */
   readonly term: bigint;
+  /** The {@link EntryType}. */
   readonly type: EntryType;
   /** `undefined`: the Data field is absent on the wire; an empty array: present and empty. */
   readonly data?: Uint8Array | undefined;
@@ -27,23 +30,33 @@ export interface Entry {
 
 /** raftpb.HardState. All zeros is the empty HardState, which etcd never writes. */
 export interface HardState {
+  /** The current term. */
   readonly term: bigint;
+  /** The member voted for in this term (0: none). */
   readonly vote: bigint;
+  /** The highest index known to be committed. */
   readonly commit: bigint;
 }
 
 /** raftpb.ConfState. */
 export interface ConfState {
+  /** Voters of the (incoming) configuration. */
   readonly voters: readonly bigint[];
+  /** Learners. */
   readonly learners: readonly bigint[];
+  /** Voters of the outgoing configuration during a joint change. */
   readonly votersOutgoing: readonly bigint[];
+  /** Voters that become learners when the joint configuration is left. */
   readonly learnersNext: readonly bigint[];
+  /** Whether raft leaves the joint configuration on its own. */
   readonly autoLeave: boolean;
 }
 
 /** walpb.Snapshot: the position of a raft snapshot as recorded in the WAL. */
 export interface Snapshot {
+  /** The index of the last entry the snapshot covers. */
   readonly index: bigint;
+  /** The term of that entry. */
   readonly term: bigint;
   /** Required by etcd >= 3.5 for every snapshot with index > 0 (see `requireConfState`). */
   readonly confState?: ConfState | undefined;

@@ -11,10 +11,15 @@ import { ProtoReader, WireError, varint32Size, varint64Size, writeVarint32, writ
 
 /** walpb record types. */
 export const RecordType = {
+  /** The metadata given to `Wal.create`, first in every segment. */
   Metadata: 1,
+  /** A raftpb.Entry. */
   Entry: 2,
+  /** A raftpb.HardState. */
   State: 3,
+  /** The running CRC carried into a new segment, first in every segment. */
   Crc: 4,
+  /** A walpb.Snapshot (a snapshot's index, term and ConfState). */
   Snapshot: 5,
 } as const;
 
@@ -24,7 +29,9 @@ export interface WalRecord {
   type: number;
   /** The exact int64 type when it is not a small number. */
   typeRaw: bigint;
+  /** The CRC-32C the record carries: the running CRC over the data records so far. */
   crc: number;
+  /** The payload, `undefined` when the field is absent. */
   data: Uint8Array | undefined;
 }
 

@@ -38,8 +38,11 @@ export interface OpenOptions {
 
 /** What {@link FileSystem.stat} reports. */
 export interface FileStat {
+  /** Size in bytes. */
   readonly size: number;
+  /** True for a regular file. */
   readonly isFile: boolean;
+  /** True for a directory. */
   readonly isDirectory: boolean;
   /** Permission bits (`mode & 0o777`). */
   readonly mode: number;
@@ -158,5 +161,6 @@ export interface FileSystem {
  * (e.g. `"node"`, `"memory"`). Not required by the WAL.
  */
 export interface NamedFileSystem extends FileSystem {
+  /** Names the backend in messages and metrics (`node`, `memory`, `s3-archive`, ...). */
   readonly kind: string;
 }
