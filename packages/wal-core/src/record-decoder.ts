@@ -168,7 +168,16 @@ export class RecordDecoder {
         }
       }
       this.lastOffset = body + n + p;
-      return { ...rec, file: seg.name, offset: off, frameBytes: FRAME_HEADER_BYTES + n + p };
+      // Spelled out rather than `{ ...rec, ... }`: the spread was the decoder's single largest cost.
+      return {
+        type: rec.type,
+        typeRaw: rec.typeRaw,
+        crc: rec.crc,
+        data: rec.data,
+        file: seg.name,
+        offset: off,
+        frameBytes: FRAME_HEADER_BYTES + n + p,
+      };
     }
   }
 }

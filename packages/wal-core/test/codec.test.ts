@@ -626,6 +626,30 @@ describe('varint writers and readers', () => {
     const c = concat(varint(2n ** 53n + 1n), utf8('abc'));
     expect(() => new ProtoReader(c, 0, c.length).delimited()).toThrow(WireError);
   });
+
+  it('ProtoReader.delimited: the small-length fast path and the BigInt path agree on every varint length', () => {
+    // Lengths around each varint byte boundary; 2^28 is the first that takes five bytes (the slow path).
+    const lengths = [0, 1, 127, 128, 300, 2 ** 14 - 1, 2 ** 14, 2 ** 21 - 1, 2 ** 21, 2 ** 28 - 1, 2 ** 28, 2 ** 28 + 5];
+    for (const n of lengths) {
+      const prefix = varint(BigInt(n));
+      // A reader whose end allows exactly n bytes after the prefix (the bytes themselves are not read).
+      const buf = new Uint8Array(1 + prefix.length);
+      buf.set(prefix, 1);
+      const r = new ProtoReader(buf, 1, 1 + prefix.length + n);
+      expect(r.delimited()).toEqual([1 + prefix.length, 1 + prefix.length + n]);
+      expect(r.pos).toBe(1 + prefix.length + n);
+      // One byte short: refused, whichever path read the length.
+      expect(() => new ProtoReader(buf, 1, prefix.length + n).delimited()).toThrow(WireError);
+    }
+    // Non-minimal encodings (Go accepts them): 0 as 80 00, 1 as 81 80 80 00.
+    expect(new ProtoReader(unhex('8000'), 0, 2).delimited()).toEqual([2, 2]);
+    expect(new ProtoReader(unhex('81808000ff'), 0, 5).delimited()).toEqual([4, 5]);
+    // A length varint cut off by the end is a truncation, on either path.
+    for (const s of ['80', '808080', '8080808080']) {
+      const b = unhex(s);
+      expect(() => new ProtoReader(b, 0, b.length).delimited()).toThrow(expect.objectContaining({ truncated: true }));
+    }
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
