@@ -59,6 +59,7 @@ export interface FaultRule {
 export interface OperationInfo {
   /** 1-based position among every operation of this wrapper ({@link FaultInjectingFileSystem.operationCount}). */
   readonly index: number;
+  /** Which operation. */
   readonly kind: OperationKind;
   /** The path the caller gave (for handle operations, the path the handle was opened with; for `rename`, the source). */
   readonly path: string;
@@ -66,6 +67,7 @@ export interface OperationInfo {
 
 /** A fault the wrapper injected, for traces and replay reports. */
 export interface InjectedFault extends OperationInfo {
+  /** What was injected: an error (`EIO`, `ENOSPC`), a short write, or a flipped bit in the data read. */
   readonly fault: 'EIO' | 'ENOSPC' | 'shortWrite' | 'bitFlip';
   /** What exactly happened (e.g. `wrote 17 of 4096 bytes`, `bit 3 of byte 120 of the read`). */
   readonly detail?: string;
@@ -76,6 +78,7 @@ export interface InjectedFault extends OperationInfo {
  * flight at the same time. Called before every counted operation, after the fault decisions.
  */
 export interface OperationScheduler {
+  /** Resolves when `op` may run; the wrapper awaits it before running the operation. */
   admit(op: OperationInfo): Promise<void>;
 }
 
@@ -142,6 +145,7 @@ interface DroppableFileSystem {
  * ```
  */
 export class FaultInjectingFileSystem implements FileSystem, NamedFileSystem {
+  /** `faulty <kind of the inner file system>`, or `faulty`. */
   readonly kind: string;
   readonly #inner: FileSystem;
   readonly #rng: SplitMix64;

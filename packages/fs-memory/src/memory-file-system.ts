@@ -107,7 +107,12 @@ export class MemoryFileSystem implements FileSystem, NamedFileSystem {
    * contents as last synced; `dirs` maps every such directory (`/` included) to its durable names,
    * sorted. This is exactly what a `durable-only` crash keeps.
    */
-  durableState(): { files: Map<string, Uint8Array>; dirs: Map<string, string[]> } {
+  durableState(): {
+    /** Every file reachable through durable names, by path: its contents as last synced. */
+    files: Map<string, Uint8Array>;
+    /** Every directory reachable through durable names (`/` included), by path: its durable names, sorted. */
+    dirs: Map<string, string[]>;
+  } {
     return this.#ctx.volume.durableState();
   }
 

@@ -11,6 +11,7 @@ import { SplitMix64, toSeed } from './prng.js';
 
 /** Options of {@link SeededScheduler}. */
 export interface SeededSchedulerOptions {
+  /** Seeds the latencies: the same seed and operations give the same order. */
   readonly seed: number | bigint;
   /** Largest latency drawn, in virtual milliseconds (uniform in [0, maxLatency]; default 10). */
   readonly maxLatency?: number;

@@ -34,7 +34,11 @@ export interface OpenedFile {
   readonly model: FileInode;
 }
 
-/** What a crash keeps: see {@link MemoryVolume.crashImage}. */
+/**
+ * What a crash keeps ({@link MemoryFileSystem.crash}): `random`, the durable state plus a seeded choice of
+ * the unsynced writes (kept, dropped or torn per 512-byte sector) and namespace operations; `durable-only`,
+ * the durable state alone; `keep-all`, everything the process did (a process crash, not a power cut).
+ */
 export type CrashMode = 'random' | 'durable-only' | 'keep-all';
 
 /** A file in a crash image. */

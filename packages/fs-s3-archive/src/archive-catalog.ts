@@ -205,11 +205,13 @@ const hex = (v: number) => (v >>> 0).toString(16).padStart(8, '0');
 export interface ArchiveProgress {
   /** The segment just handled. */
   readonly name: string;
-  /** Segments handled so far, and in all. */
+  /** Segments handled so far. */
   readonly done: number;
+  /** Segments to handle in all. */
   readonly total: number;
-  /** Bytes handled so far, and in all. */
+  /** Bytes handled so far. */
   readonly bytes: number;
+  /** Bytes to handle in all. */
   readonly totalBytes: number;
 }
 

@@ -28,6 +28,7 @@ export class ArchiveAccessDeniedError extends ArchiveError {
 
 /** The bucket does not exist. */
 export class ArchiveBucketNotFoundError extends ArchiveError {
+  /** The bucket's name. */
   readonly bucket: string;
   constructor(bucket: string, options?: { cause?: unknown }) {
     super('ARCHIVE_NO_SUCH_BUCKET', `archive bucket '${bucket}' does not exist`, options);
@@ -37,6 +38,7 @@ export class ArchiveBucketNotFoundError extends ArchiveError {
 
 /** No object under this key. */
 export class ObjectNotFoundError extends ArchiveError {
+  /** The object key. */
   readonly key: string;
   constructor(location: string, key: string, options?: { cause?: unknown }) {
     super('ARCHIVE_NO_SUCH_OBJECT', `archive ${location}: no object '${key}'`, options);
@@ -46,6 +48,7 @@ export class ObjectNotFoundError extends ArchiveError {
 
 /** A conditional put found the key taken (If-None-Match: * refused with 412). */
 export class ObjectExistsError extends ArchiveError {
+  /** The object key. */
   readonly key: string;
   constructor(location: string, key: string, options?: { cause?: unknown }) {
     super('ARCHIVE_OBJECT_EXISTS', `archive ${location}: object '${key}' already exists and is never overwritten`, options);
@@ -55,6 +58,7 @@ export class ObjectExistsError extends ArchiveError {
 
 /** Any other failure of the store (5xx after retries, an unexpected response). */
 export class ArchiveRequestError extends ArchiveError {
+  /** The HTTP status, when the store answered with one. */
   readonly status: number | undefined;
   constructor(location: string, operation: string, detail: string, status?: number, options?: { cause?: unknown }) {
     super('ARCHIVE_REQUEST_FAILED', `archive ${location}: ${operation} failed${status ? ` (HTTP ${status})` : ''}: ${detail}`, options);
@@ -69,6 +73,7 @@ export class ArchiveRequestError extends ArchiveError {
  * between objects is {@link ArchiveChainBreakError}.)
  */
 export class ArchiveCorruptionError extends ArchiveError {
+  /** The object key. */
   readonly key: string;
   constructor(key: string, detail: string, options?: { cause?: unknown }) {
     super('ARCHIVE_CORRUPT', `archived segment '${key}' is corrupt: ${detail}`, options);
@@ -81,6 +86,7 @@ export class ArchiveCorruptionError extends ArchiveError {
  * different CRC-32C or size). The local segment is kept; an operator must decide.
  */
 export class ArchiveConflictError extends ArchiveError {
+  /** The object key. */
   readonly key: string;
   constructor(key: string, detail: string, options?: { cause?: unknown }) {
     super('ARCHIVE_CONFLICT', `archive already holds '${key}' with different contents (${detail}); the local segment is kept`, options);

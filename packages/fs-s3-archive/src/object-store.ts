@@ -12,14 +12,19 @@ export type ObjectMetadata = Readonly<Record<string, string>>;
 
 /** What a listing returns per object. */
 export interface ObjectSummary {
+  /** The full object key. */
   readonly key: string;
+  /** Size in bytes. */
   readonly size: number;
 }
 
 /** What `head` returns. */
 export interface ObjectInfo {
+  /** The full object key. */
   readonly key: string;
+  /** Size in bytes. */
   readonly size: number;
+  /** The object's user metadata. */
   readonly metadata: ObjectMetadata;
 }
 

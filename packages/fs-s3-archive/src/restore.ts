@@ -57,9 +57,19 @@ export interface RestoreOptions {
   /** The live WAL directory on `liveFs` (required with `liveFs`). */
   readonly liveDir?: string;
   /** Where to write the WAL: `dir` is created if needed; it must not hold segments that are not part of this restore. */
-  readonly to: { readonly fs: FileSystem; readonly dir: string };
+  readonly to: {
+    /** The file system to write to. */
+    readonly fs: FileSystem;
+    /** The WAL directory on it. */
+    readonly dir: string;
+  };
   /** Restore what opening at this snapshot needs (default: every segment). */
-  readonly snapshot?: { readonly index: bigint; readonly term: bigint };
+  readonly snapshot?: {
+    /** The snapshot's index. */
+    readonly index: bigint;
+    /** The snapshot's term. */
+    readonly term: bigint;
+  };
   /** Called after each segment (downloaded, copied or found already in place). */
   readonly onProgress?: (p: RestoreProgress) => void;
 }
@@ -72,7 +82,9 @@ export interface RestoreProgress extends ArchiveProgress {
 
 /** One segment of a restore. */
 export interface RestoredSegment {
+  /** The segment's file name. */
   readonly name: string;
+  /** Its size in bytes. */
   readonly size: number;
   /** Where it came from. */
   readonly source: 'archive' | 'live';

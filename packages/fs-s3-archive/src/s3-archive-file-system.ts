@@ -67,8 +67,11 @@ export interface S3ArchiveFileSystemOptions {
 
 /** An archived segment as the index knows it. */
 export interface ArchivedSegment {
+  /** The object key. */
   readonly key: string;
+  /** The segment's file name. */
   readonly name: string;
+  /** Size in bytes. */
   readonly size: number;
 }
 
@@ -77,11 +80,17 @@ const DEFAULT_CACHE = 32 * 1024 * 1024;
 
 /** A live file system with the archive of its released segments overlaid. */
 export class S3ArchiveFileSystem implements NamedFileSystem {
+  /** `s3-archive over <kind of the live file system>`. */
   readonly kind: string;
+  /** The live file system (the first tier), as given. */
   readonly live: FileSystem;
+  /** The object store of the archive, as given. */
   readonly store: ObjectStore;
+  /** {@link S3ArchiveFileSystemOptions.prefix}. */
   readonly prefix: string;
+  /** {@link S3ArchiveFileSystemOptions.root}, normalized. */
   readonly root: string;
+  /** {@link S3ArchiveFileSystemOptions.readAheadBytes}, default applied. */
   readonly readAheadBytes: number;
   readonly #cache: ChunkCache;
   readonly #unavailable: 'live-only' | 'throw';

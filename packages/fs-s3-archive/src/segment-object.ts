@@ -24,8 +24,11 @@ import type { ObjectMetadata } from './object-store.js';
 export interface SegmentFacts {
   /** The segment's file name. */
   readonly name: string;
+  /** The sequence number in its name. */
   readonly seq: bigint;
+  /** The raft index in its name (the first index the segment is expected to hold). */
   readonly firstIndex: bigint;
+  /** Size in bytes. */
   readonly size: number;
   /** CRC-32C of the whole file. */
   readonly crc32c: number;

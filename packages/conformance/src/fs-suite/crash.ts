@@ -18,7 +18,9 @@ export type CrashMode = 'random' | 'durable-only' | 'keep-all';
 
 /** One simulated crash. */
 export interface CrashRequest {
+  /** Seeds the crash outcome (for `random`). */
   readonly seed: number;
+  /** What the crash keeps. */
   readonly mode: CrashMode;
 }
 
