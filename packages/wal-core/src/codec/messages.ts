@@ -264,7 +264,8 @@ function mergeConfState(buf: Uint8Array, start: number, end: number, acc: ConfSt
 
 /**
  * Decodes a walpb.Snapshot as strictly as etcd 3.4's gogo code: a known field with the wrong wire type
- * or running past the end is an error (protobufjs would accept some of these). Throws {@link WireError}.
+ * or running past the end is an error (protobufjs would accept some of these). Throws an `Error` saying
+ * what is wrong (e.g. `proto: wrong wireType = 0 for field ...`, `varint runs past the end`).
  */
 export function decodeSnapshot(buf: Uint8Array): Snapshot {
   const r = new ProtoReader(buf, 0, buf.length);
