@@ -9,9 +9,13 @@ import type { WalPurgeOptions } from './purge.js';
  * (or a child of one) can be passed as is.
  */
 export interface WalLogger {
+  /** Detail for troubleshooting (an archived segment uploaded and verified). */
   debug(fields: Record<string, unknown>, msg: string): void;
+  /** Normal events (a new segment, a segment purged or archived, a repair). */
   info(fields: Record<string, unknown>, msg: string): void;
+  /** Something worth attention that was handled (a slow fdatasync, a segment it could not lock, an ignored file). */
   warn(fields: Record<string, unknown>, msg: string): void;
+  /** A failure in the background (a purge or archive round failed). */
   error(fields: Record<string, unknown>, msg: string): void;
 }
 

@@ -38,7 +38,9 @@ export const DEFAULT_PURGE_INTERVAL_MS = 30_000;
  * platform allows, so an idle purger never keeps a process alive); a simulation passes its own.
  */
 export interface PurgeTimer {
+  /** Calls `callback` after `ms` milliseconds; returns a handle for {@link PurgeTimer.clearTimeout}. */
   setTimeout(callback: () => void, ms: number): unknown;
+  /** Cancels a pending callback. */
   clearTimeout(handle: unknown): void;
 }
 
@@ -68,7 +70,10 @@ export interface PurgeOptions {
   /** Count only canonical segment names (as `WalOptions.strictSegmentNames`). Default false. */
   readonly strictSegmentNames?: boolean;
   /** Checked before each segment: once `aborted` is true the round deletes nothing more (an AbortSignal fits). */
-  readonly signal?: { readonly aborted: boolean };
+  readonly signal?: {
+    /** True once the round must stop. */
+    readonly aborted: boolean;
+  };
 }
 
 /** What one purge round did. */

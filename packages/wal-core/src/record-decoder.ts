@@ -24,8 +24,11 @@ import { readFully } from './fs/io.js';
 
 /** A segment to decode: its name (for messages), an open handle and its size when opened. */
 export interface SegmentSource {
+  /** The segment's file name, as errors and {@link DecodedRecord.file} report it. */
   readonly name: string;
+  /** An open handle on the segment. */
   readonly file: FileHandle;
+  /** Its size in bytes when it was opened. */
   readonly size: number;
 }
 
@@ -43,11 +46,18 @@ export interface DecodedRecord extends WalRecord {
 const READ_CHUNK = 1024 * 1024;
 const SECTOR = 512;
 
+/** Options of {@link RecordDecoder}. */
 export interface RecordDecoderOptions {
   /** Keep going past data-record CRC mismatches (etcd's `continueOnCrcError`, for inspection tools). */
   readonly continueOnCrcError?: boolean;
 }
 
+/**
+ * walnut's one record scanner, etcd's decoder: reads the frames of the given segments in order and
+ * decodes each walpb.Record, checking the running CRC of data records and telling a torn write or an
+ * incomplete last frame from corruption. Every reader (readAll, replay, verify, repair, the CLI)
+ * consumes it; call {@link RecordDecoder.next} until it returns `null`.
+ */
 export class RecordDecoder {
   private idx = 0;
   /** Offset in the current segment just after the last good frame (etcd lastValidOff). */

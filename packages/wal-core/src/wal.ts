@@ -61,7 +61,9 @@ export interface ReadAllResult {
 
 /** The position of a snapshot to open the WAL at. */
 export interface SnapshotPosition {
+  /** The snapshot's index (0 with term 0: from the beginning of the WAL). */
   readonly index: bigint;
+  /** The snapshot's term. */
   readonly term: bigint;
 }
 
@@ -388,7 +390,15 @@ export class Wal {
    * for await (const item of wal.replay()) if (item.kind === 'entry') apply(item.entry);
    * ```
    */
-  async *replay(): AsyncGenerator<ReplayItem, { metadata: Uint8Array | undefined; hardState: HardState }> {
+  async *replay(): AsyncGenerator<
+    ReplayItem,
+    {
+      /** The metadata, `undefined` when the WAL has none. */
+      metadata: Uint8Array | undefined;
+      /** The last HardState, or the empty HardState. */
+      hardState: HardState;
+    }
+  > {
     const dec = await this.enqueue(async () => this.takeDecoder());
     try {
       const it = replayStream(dec, this.start.index, this.start.term);
