@@ -438,6 +438,7 @@ export interface SegmentArchiverOptions extends Omit<ArchiveRoundOptions, 'signa
  * ```
  */
 export class SegmentArchiver {
+  /** The live WAL directory whose released segments it archives. */
   readonly dir: string;
   readonly #fs: S3ArchiveFileSystem;
   readonly #options: SegmentArchiverOptions;
