@@ -2,7 +2,9 @@
 
 /** A WAL snapshot position, as `Wal.open` takes it. */
 export interface SnapPosition {
+  /** The snapshot's index. */
   readonly index: bigint;
+  /** The snapshot's term. */
   readonly term: bigint;
 }
 
