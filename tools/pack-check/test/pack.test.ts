@@ -117,7 +117,7 @@ describe.each(packages.map((p) => [p.manifest.name, p] as const))('%s tarball', 
     }
   });
 
-  it('declares every package its built code imports, and no runtime dependency it never imports', () => {
+  it('declares every package its built code and declarations import, and no dependency they never import', () => {
     const declared = new Set([...Object.keys(m.dependencies ?? {}), ...Object.keys(m.peerDependencies ?? {})]);
     const imported = new Set<string>();
     const undeclared: string[] = [];
@@ -125,14 +125,14 @@ describe.each(packages.map((p) => [p.manifest.name, p] as const))('%s tarball', 
       for (const spec of bareImports(readFileSync(join(ws.dir, f.path), 'utf8'))) {
         if (isBuiltin(spec)) continue;
         const pkg = packageOf(spec);
-        if (f.path.endsWith('.js')) imported.add(pkg);
+        imported.add(pkg);
         if (!declared.has(pkg)) undeclared.push(`${f.path}: ${spec}`);
       }
     }
     expect(undeclared, 'imports missing from dependencies/peerDependencies').toEqual([]);
     expect(
       Object.keys(m.dependencies ?? {}).filter((d) => !imported.has(d)),
-      'dependencies the built code never imports (devDependencies?)',
+      'dependencies neither the built code nor its declarations import (devDependencies?)',
     ).toEqual([]);
     const both = Object.keys(m.dependencies ?? {}).filter((d) => d in (m.devDependencies ?? {}) || d in (m.peerDependencies ?? {}));
     expect(both).toEqual([]);
