@@ -80,11 +80,17 @@ export type PrometheusWalMetrics = Required<WalMetrics>;
  * | `walnut_archive_lag_oldest_seconds` | gauge (set by a `SegmentArchiver` only) | `lag` |
  */
 export interface PrometheusArchiveMetrics {
+  /** Counts `walnut_archive_uploads_started_total`. */
   uploadStarted(): void;
+  /** Counts the success, observes its duration, and adds its bytes unless it was `resumed`. */
   uploadSucceeded(bytes: number, seconds: number, resumed: boolean): void;
+  /** Counts `walnut_archive_upload_failures_total{code}`. */
   uploadFailed(code: string): void;
+  /** Counts the segment and its bytes. */
   segmentArchived(bytes: number): void;
+  /** Counts `walnut_archive_round_failures_total{code}`. */
   roundFailed(code: string): void;
+  /** Sets the lag gauges (`oldestSeconds` only when defined). */
   lag(segments: number, bytes: number, oldestSeconds: number | undefined): void;
 }
 
