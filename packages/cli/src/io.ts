@@ -15,6 +15,13 @@ export interface CliIo {
    * Default false.
    */
   readonly stderrIsTTY?: boolean;
+  /**
+   * Whether the user can be asked a question: stdin and stderr are terminals. `repair` asks for
+   * confirmation only then (through {@link CliIo.prompt}); otherwise it needs `--yes`. Default false.
+   */
+  readonly interactive?: boolean;
+  /** Asks `question` (on stderr) and resolves with the answer line. Used only when `interactive` is true. */
+  readonly prompt?: (question: string) => Promise<string>;
 }
 
 /**
@@ -29,6 +36,11 @@ export const ExitCode = {
   Usage: 2,
   /** An unexpected internal error (a bug in walnut): the stack trace goes to stderr. */
   Internal: 3,
+  /**
+   * Not confirmed: the command would modify files (`repair`) and was not confirmed, because the answer was
+   * no or because there was no terminal to ask on and `--yes` was not given. Nothing was changed.
+   */
+  NotConfirmed: 4,
 } as const;
 /** One of the {@link ExitCode} values. */
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

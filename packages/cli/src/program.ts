@@ -14,6 +14,7 @@ import { demoCommand } from './commands/demo.js';
 import { dumpCommand } from './commands/dump.js';
 import { repairCommand } from './commands/repair.js';
 import { snapshotsCommand } from './commands/snapshots.js';
+import { statCommand } from './commands/stat.js';
 import { verifyCommand } from './commands/verify.js';
 import { isWalError, reportWalError } from './errors.js';
 import { ENTRY_TYPE_NAMES, RECORD_TYPE_NAMES, parseTypes } from './filter.js';
@@ -99,10 +100,16 @@ Where the archive is:
 const EXIT_CODES_HELP = `
 Exit codes:
   0  ok: the command succeeded and the WAL reported no error
-  1  WAL error: corruption, torn tail, wrong snapshot, missing segments, lock held, I/O error;
+  1  WAL error: corruption, torn tail (verify's report, dump --write, dump --raw, stat), wrong snapshot,
+     missing segments, lock held, I/O error; repair that could not repair;
      archive error: unreachable, access denied, corrupt object, gap, chain break, refused prune
-  2  usage error: unknown command or option, missing argument, malformed --snap, no bucket or --prefix
-  3  internal error (a bug in walnut; the stack trace is printed)`;
+  2  usage error: unknown command or option, missing argument, malformed --snap/--from/--to/--type,
+     --raw with --write, a record type in --type without --raw; no bucket or --prefix
+  3  internal error (a bug in walnut; the stack trace is printed)
+  4  not confirmed: repair would change a file and was not confirmed (answered no, or no terminal
+     and no --yes); nothing was changed
+
+Every error is one line on stderr, "walnut: <message>", followed by "hint: <what to do>".`;
 
 /**
  * Runs the `walnut` command line.
@@ -110,7 +117,7 @@ Exit codes:
  * @param argv - the arguments after the program name (e.g. `['dump', 'data/wal', '--json']`)
  * @param io - where stdout and stderr text goes
  * @param options - optional file system (default: `NodeFileSystem`)
- * @returns the exit code: 0 ok, 1 WAL error, 2 usage error, 3 internal error (see {@link ExitCode})
+ * @returns the exit code: 0 ok, 1 WAL error, 2 usage error, 3 internal error, 4 not confirmed (see {@link ExitCode})
  *
  * @example
  * ```ts
@@ -185,12 +192,17 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
 
   program
     .command('verify')
-    .description('check every record of the WAL in DIR from a snapshot on, without writing (Wal.verify)')
+    .description(
+      'check every record of the WAL in DIR from a snapshot on, without writing (Wal.verify), and report on the whole directory: ' +
+        'torn tail or corruption, the first bad record (file, offset), missing segments, what repair would do',
+    )
     .argument('<DIR>', 'WAL directory')
     .addOption(snapOption())
-    .option('--json', 'print {"error": null | etcd\'s message} as `etcdwal verify`')
-    .action(async (dir: string, o: { snap: SnapPosition; json?: boolean }) =>
-      run(dir, () => verifyCommand(ctx, dir, { snap: o.snap, json: o.json === true })),
+    .option('--json', 'print {"error": null | etcd\'s message} as `etcdwal verify` (etcd\'s verdict only: a torn tail passes)')
+    .option('--report', 'with --json: print the report as JSON ({"error", "snap", "hardState", "report": {...}})')
+    .addHelpText('after', '\nExamples:\n  walnut verify data/wal\n  walnut verify data/wal --json --report')
+    .action(async (dir: string, o: { snap: SnapPosition; json?: boolean; report?: boolean }) =>
+      run(dir, () => verifyCommand(ctx, dir, { snap: o.snap, json: o.json === true, report: o.report === true })),
     );
 
   program
@@ -202,16 +214,38 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
 
   program
     .command('repair')
-    .description('cut a torn tail off the last segment of the WAL in DIR (Wal.repair; keeps <segment>.wal.broken)')
+    .description(
+      'cut a torn tail off the last segment of the WAL in DIR (Wal.repair; keeps <segment>.wal.broken): ' +
+        'prints the plan first and asks for confirmation on a terminal',
+    )
     .argument('<DIR>', 'WAL directory (modified in place)')
+    .option('--yes', 'apply the plan without asking (needed when stdin or stderr is not a terminal)')
     .option('--json', 'print {"ok": bool, "files": [{name, size, sha256}]} as `etcdwal repair`')
-    .action(async (dir: string, o: { json?: boolean }) => run(dir, () => repairCommand(ctx, dir, { json: o.json === true })));
+    .addHelpText(
+      'after',
+      '\nWithout --yes and without a terminal to ask on, a repair that would change a file changes nothing and exits 4.\n\nExamples:\n  walnut repair data/wal\n  walnut repair data/wal --yes --json',
+    )
+    .action(async (dir: string, o: { json?: boolean; yes?: boolean }) =>
+      run(dir, () => repairCommand(ctx, dir, { json: o.json === true, yes: o.yes === true })),
+    );
+
+  program
+    .command('stat')
+    .description(
+      'what the WAL in DIR holds: segments (name, seq, first index, size, entries), total size, index and term range, ' +
+        'records by type, entries by type and request kind, snapshot records, the last hard state, problems',
+    )
+    .argument('<DIR>', 'WAL directory')
+    .option('--json', 'print the figures as JSON')
+    .addHelpText('after', '\nExamples:\n  walnut stat data/wal\n  walnut stat examples/etcd-wal/wal --json')
+    .action(async (dir: string, o: { json?: boolean }) => run(dir, () => statCommand(ctx, dir, { json: o.json === true })));
 
   program
     .command('demo')
     .description('write a small multi-segment WAL to DIR/wal on local disk, read it back and dump it')
     .argument('[DIR]', 'data directory (its wal/ sub-directory is replaced)', './data')
-    .action(async (dir: string) => run(dir, () => demoCommand(ctx, dir)));
+    .option('--json', 'print a JSON summary (segments, entries read, hard state, valid snapshots) instead of the text and dump')
+    .action(async (dir: string, o: { json?: boolean }) => run(dir, () => demoCommand(ctx, dir, { json: o.json === true })));
 
   const archive = program
     .command('archive')

@@ -3,7 +3,7 @@
  * offset: what `dump --raw`, `stat` and the `verify` report read. Unlike `Wal.readAll` it does not
  * replay (no snapshot, no overwrite rule): it shows what is on disk.
  */
-import { RecordDecoder, RecordType, isWalError, joinPath, tryParseSegmentName } from '@walnut/wal-core';
+import { RecordDecoder, RecordType, SegmentNotFoundError, isWalError, joinPath, tryParseSegmentName } from '@walnut/wal-core';
 import type { DecodedRecord, FileHandle, FileSystem, SegmentName } from '@walnut/wal-core';
 import type { WalErrorLike } from './errors.js';
 
@@ -52,6 +52,16 @@ export async function listSegmentInfo(fs: FileSystem, dir: string): Promise<Segm
     }
   }
   return { segments, ignored, gaps };
+}
+
+/**
+ * {@link listSegmentInfo}, but a directory without a segment is an error, as for every WAL reader.
+ * @throws SegmentNotFoundError (`WAL_FILE_NOT_FOUND`, etcd's `wal: file not found`) when there is none
+ */
+export async function requireSegments(fs: FileSystem, dir: string): Promise<SegmentListing> {
+  const listing = await listSegmentInfo(fs, dir);
+  if (listing.segments.length === 0) throw new SegmentNotFoundError(dir);
+  return listing;
 }
 
 /** A record as the scan found it. */

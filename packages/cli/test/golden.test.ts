@@ -80,9 +80,9 @@ for (const dataset of datasets()) {
       expect(goJson(await listFiles(new NodeFileSystem(), dir))).toBe(goJson(exp.files));
     });
 
-    it('repair --json, then read and write dumps of the repaired directory', async () => {
+    it('repair --yes --json, then read and write dumps of the repaired directory', async () => {
       const dir = copyWal(dataset);
-      const r = await cli(['repair', dir, '--json']);
+      const r = await cli(['repair', dir, '--yes', '--json']);
       expect(r.stdout).toBe(goJson({ ok: exp.repair.ok, files: exp.repair.files }));
       expect(r.code).toBe(exp.repair.ok ? 0 : 1);
       if (!exp.repair.ok) expect(r.stderr).toMatch(/^walnut: /);

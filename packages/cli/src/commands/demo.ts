@@ -5,6 +5,7 @@ import { listSegments } from '../files.js';
 import { formatHardState, formatTextDump } from '../format.js';
 import { ExitCode } from '../io.js';
 import type { CommandContext } from '../io.js';
+import { toJson } from '../json.js';
 import { readWal } from '../read.js';
 
 /** Segment size of the demo WAL: small, so that a few hundred KiB of entries cut several segments. */
@@ -39,7 +40,7 @@ function entries(from: number, to: number, term: bigint): Entry[] {
  * several saves so that several segments are cut, records a snapshot with a voter, closes, reopens
  * at the snapshot and prints a summary followed by the text dump.
  */
-export async function demoCommand(ctx: CommandContext, dataDir: string): Promise<ExitCode> {
+export async function demoCommand(ctx: CommandContext, dataDir: string, opts: { readonly json?: boolean } = {}): Promise<ExitCode> {
   const { fs, io } = ctx;
   const started = performance.now();
   const walDir = joinPath(dataDir, 'wal');
@@ -91,6 +92,28 @@ export async function demoCommand(ctx: CommandContext, dataDir: string): Promise
 
   const first = read.entries[0];
   const last = read.entries[read.entries.length - 1];
+  if (opts.json === true) {
+    io.stdout(
+      toJson({
+        walDir,
+        segmentSizeBytes: DEMO_SEGMENT_SIZE,
+        entriesWritten: 300,
+        saves,
+        snapshot: { index: snap.index, term: snap.term },
+        segments: segments.map((s) => ({ name: s.name, size: s.size })),
+        read: {
+          snap: { index: snap.index, term: snap.term },
+          entries: read.entries.length,
+          firstIndex: first?.index ?? null,
+          lastIndex: last?.index ?? null,
+          hardState: { term: read.hardState.term, vote: read.hardState.vote, commit: read.hardState.commit },
+        },
+        validSnapshots: valid.map((s) => ({ index: s.index, term: s.term })),
+        elapsedMs: Math.round(ms),
+      }) + '\n',
+    );
+    return ExitCode.Ok;
+  }
   const out: string[] = [];
   out.push(`walnut demo: a WAL in ${walDir} (segment size ${DEMO_SEGMENT_SIZE / 1024} KiB)`);
   out.push(`wrote 300 entries in ${saves} saves over terms 1-2, snapshot 120:1 (voters [1]), released the locks of the segments before it`);

@@ -12,7 +12,7 @@ import type { JsonValue } from '../json.js';
 import { scanProgress } from '../progress.js';
 import { readWal } from '../read.js';
 import { decodeRecordBody, describeRecordBody, recordJson, recordMatches, recordTypeName } from '../records.js';
-import { listSegmentInfo, scanRecords } from '../scan.js';
+import { requireSegments, scanRecords } from '../scan.js';
 import type { ScanStop } from '../scan.js';
 import type { SnapPosition } from '../snap.js';
 
@@ -100,7 +100,7 @@ async function filteredIndexes(ctx: CommandContext, dir: string, opts: DumpOptio
 
 /** `dump --raw`: every record of every segment, with file and offset; damaged records marked. */
 async function rawDump(ctx: CommandContext, dir: string, opts: DumpOptions): Promise<ExitCode> {
-  const listing = await listSegmentInfo(ctx.fs, dir);
+  const listing = await requireSegments(ctx.fs, dir);
   const { segments } = listing;
   const progress = opts.json ? undefined : scanProgress(ctx.io, 'dump', segments);
   const out: string[] = [];

@@ -1,4 +1,4 @@
-/** `walnut repair DIR [--json]`. */
+/** `walnut repair DIR [--yes] [--json]`. */
 import { Wal } from '@walnut/wal-core';
 import type { WalLogger } from '@walnut/wal-core';
 import { hintFor, isWalError, reportWalError, shellQuote } from '../errors.js';
@@ -8,11 +8,16 @@ import type { FileInfo } from '../files.js';
 import { ExitCode } from '../io.js';
 import type { CommandContext } from '../io.js';
 import { toJson } from '../json.js';
+import { describePlan, planJson, planRepair } from '../repair-plan.js';
+import type { RepairPlan } from '../repair-plan.js';
+import { listSegmentInfo } from '../scan.js';
 
 /** Options of {@link repairCommand}. */
 export interface RepairOptions {
   /** Print `{"ok": bool, "files": [{name, size, sha256}]}` as `etcdwal repair` does. */
   readonly json: boolean;
+  /** Apply a plan that changes a file without asking. */
+  readonly yes: boolean;
 }
 
 interface LogLine {
@@ -38,12 +43,65 @@ function describeFailure(lines: readonly LogLine[]): string | undefined {
   return typeof err === 'string' ? `${l.msg}: ${err}` : l.msg;
 }
 
+/** Works out the plan; undefined when the directory cannot be listed or has no segment (Wal.repair reports that). */
+async function tryPlan(ctx: CommandContext, dir: string): Promise<RepairPlan | undefined> {
+  try {
+    const { segments } = await listSegmentInfo(ctx.fs, dir);
+    return segments.length > 0 ? await planRepair(ctx.fs, dir, segments) : undefined;
+  } catch (e) {
+    if (isWalError(e)) return undefined;
+    throw e;
+  }
+}
+
 /**
- * Cuts a torn tail off the last segment (`Wal.repair`, which keeps the original as
- * `<segment>.wal.broken`), then lists the directory's files. Like etcd, it looks at the last segment only.
- * @returns {@link ExitCode.Ok} when the last segment reads to its end afterwards, else {@link ExitCode.WalError}
+ * Asks for confirmation of a plan that changes a file: true when `--yes` was given or the user answered yes.
+ * Without a terminal to ask on, prints why nothing was changed and returns false.
+ */
+async function confirmed(ctx: CommandContext, dir: string, opts: RepairOptions): Promise<boolean> {
+  if (opts.yes) return true;
+  const { io } = ctx;
+  if (io.interactive === true && io.prompt) {
+    const answer = (await io.prompt('Apply this repair? [y/N] ')).trim().toLowerCase();
+    if (answer === 'y' || answer === 'yes') return true;
+    io.stderr('walnut: repair not confirmed; nothing was changed\n');
+    return false;
+  }
+  io.stderr('walnut: repair would change a file and needs confirmation, but there is no terminal to ask on; nothing was changed\n');
+  io.stderr(`hint: check the plan above and pass --yes to apply it: \`walnut repair ${shellQuote(dir)} --yes\`\n`);
+  return false;
+}
+
+/**
+ * Prints what repair will do (see repair-plan.ts), asks for confirmation when it would change a file
+ * (unless `--yes`), then cuts the torn tail off the last segment (`Wal.repair`, which keeps the original
+ * as `<segment>.wal.broken`) and lists the directory's files. Like etcd, it looks at the last segment only.
+ * @returns {@link ExitCode.Ok} when the last segment reads to its end afterwards, {@link ExitCode.NotConfirmed}
+ *   when the change was not confirmed (nothing changed), else {@link ExitCode.WalError}
  */
 export async function repairCommand(ctx: CommandContext, dir: string, opts: RepairOptions): Promise<ExitCode> {
+  const plan = await tryPlan(ctx, dir);
+  if (plan) {
+    // With --json, stdout is the canonical result only: the plan goes to stderr, and only when the user
+    // is asked about it (without a terminal it is in the JSON printed instead).
+    const asking = plan.action === 'truncate' && !opts.yes && ctx.io.interactive === true;
+    if (!opts.json) ctx.io.stdout(`plan: ${describePlan(plan, dir)}\n`);
+    else if (asking) ctx.io.stderr(`plan: ${describePlan(plan, dir)}\n`);
+    if (plan.action === 'truncate' && !(await confirmed(ctx, dir, opts))) {
+      if (opts.json) {
+        const files = await listFiles(ctx.fs, dir);
+        ctx.io.stdout(
+          toJson({
+            ok: false,
+            files: files.map((f) => ({ name: f.name, size: f.size, sha256: f.sha256 })),
+            notConfirmed: true,
+            plan: planJson(plan),
+          }) + '\n',
+        );
+      }
+      return ExitCode.NotConfirmed;
+    }
+  }
   const log: LogLine[] = [];
   let ok = false;
   let error: WalErrorLike | undefined;
