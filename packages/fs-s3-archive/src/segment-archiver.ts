@@ -296,8 +296,11 @@ async function reportLag(
   lag(segments, bytes, oldestSeconds);
 }
 
-/** Uploads (or resumes) one segment and proves the stored object equal to it; reports to the metrics. */
-async function uploadOne(
+/**
+ * Uploads (or resumes) one segment and proves the stored object equal to it; reports to the metrics.
+ * Without metrics it is {@link uploadAndVerify} itself (not wrapped: the same promise, the same turns).
+ */
+function uploadOne(
   fs: S3ArchiveFileSystem,
   dir: string,
   name: string,
@@ -308,6 +311,19 @@ async function uploadOne(
   clock: Pick<WalClock, 'now'>,
 ): Promise<{ facts: SegmentFacts; resumed: boolean }> {
   if (!metrics) return uploadAndVerify(fs, dir, name, file, logger, signal);
+  return measuredUpload(fs, dir, name, file, logger, signal, metrics, clock);
+}
+
+async function measuredUpload(
+  fs: S3ArchiveFileSystem,
+  dir: string,
+  name: string,
+  file: FileHandle,
+  logger: WalLogger,
+  signal: AbortSignal | undefined,
+  metrics: ArchiveMetrics,
+  clock: Pick<WalClock, 'now'>,
+): Promise<{ facts: SegmentFacts; resumed: boolean }> {
   metrics.uploadStarted?.();
   const t0 = clock.now();
   let r: { facts: SegmentFacts; resumed: boolean };

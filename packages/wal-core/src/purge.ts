@@ -124,67 +124,64 @@ export async function purgeSegments(fs: FileSystem, dir: string, options: PurgeO
   const logger = guardLogger(options.logger ?? noopLogger);
   const metrics = guardHooks(options.metrics, logger);
   const removed: string[] = [];
+  // Inline, not a wrapped call: without metrics a round takes exactly the turns it always took.
   try {
-    return await purgeRound(fs, dir, options, logger, removed);
+    const strict = options.strictSegmentNames ?? false;
+    const names = (await fs.readdir(dir))
+      .filter((n) => n.endsWith('.wal'))
+      .map((n) => tryParseSegmentName(n, strict))
+      .filter((n): n is SegmentName => n !== undefined)
+      .sort(compareSegments)
+      .map((n) => n.name);
+
+    const held: FileHandle[] = [];
+    let blockedBy: string | undefined;
+    // The candidates are fixed by position: never one of the newest `max`, whatever is skipped below.
+    const candidates = names.slice(0, Math.max(0, names.length - options.max));
+    try {
+      for (const name of candidates) {
+        if (options.signal?.aborted) break;
+        const path = joinPath(dir, name);
+        let file: FileHandle;
+        try {
+          file = await fs.open(path, 'readWrite');
+        } catch (e) {
+          if (isFileSystemError(e, 'ENOENT')) continue; // removed by someone else since the listing
+          // A read-only segment (an archived one, listed by @walnut/fs-s3-archive) is not a candidate: it
+          // still counts among the newest `max`, but only its own retention may remove it.
+          if (isFileSystemError(e, 'EROFS')) continue;
+          throw e;
+        }
+        try {
+          await file.tryLock();
+        } catch (e) {
+          await file.close().catch(() => {});
+          if (isFileSystemError(e, 'ELOCKED')) {
+            logger.warn({ path, error: (e as Error).message }, 'failed to lock file');
+            blockedBy = name;
+            break;
+          }
+          throw e;
+        }
+        held.push(file);
+        await fs.remove(path, { force: true });
+        // Each removal is made durable before the next: unsynced removals are unordered in a crash, and
+        // keeping a later removal while an earlier one is reverted would leave a sequence gap (a WAL that
+        // validSnapshotEntries, reading every segment, cannot read across).
+        await fs.syncDir(dir);
+        removed.push(name);
+      }
+    } finally {
+      for (const f of held) await f.close().catch(() => {});
+    }
+    for (const name of removed) logger.info({ path: joinPath(dir, name) }, 'purged');
+    return blockedBy === undefined ? { removed } : { removed, blockedBy };
   } catch (e) {
     metrics?.purgeFailed?.();
     throw e;
   } finally {
     if (removed.length > 0) metrics?.segmentsPurged?.(removed.length);
   }
-}
-
-async function purgeRound(fs: FileSystem, dir: string, options: PurgeOptions, logger: WalLogger, removed: string[]): Promise<PurgeResult> {
-  const strict = options.strictSegmentNames ?? false;
-  const names = (await fs.readdir(dir))
-    .filter((n) => n.endsWith('.wal'))
-    .map((n) => tryParseSegmentName(n, strict))
-    .filter((n): n is SegmentName => n !== undefined)
-    .sort(compareSegments)
-    .map((n) => n.name);
-
-  const held: FileHandle[] = [];
-  let blockedBy: string | undefined;
-  // The candidates are fixed by position: never one of the newest `max`, whatever is skipped below.
-  const candidates = names.slice(0, Math.max(0, names.length - options.max));
-  try {
-    for (const name of candidates) {
-      if (options.signal?.aborted) break;
-      const path = joinPath(dir, name);
-      let file: FileHandle;
-      try {
-        file = await fs.open(path, 'readWrite');
-      } catch (e) {
-        if (isFileSystemError(e, 'ENOENT')) continue; // removed by someone else since the listing
-        // A read-only segment (an archived one, listed by @walnut/fs-s3-archive) is not a candidate: it
-        // still counts among the newest `max`, but only its own retention may remove it.
-        if (isFileSystemError(e, 'EROFS')) continue;
-        throw e;
-      }
-      try {
-        await file.tryLock();
-      } catch (e) {
-        await file.close().catch(() => {});
-        if (isFileSystemError(e, 'ELOCKED')) {
-          logger.warn({ path, error: (e as Error).message }, 'failed to lock file');
-          blockedBy = name;
-          break;
-        }
-        throw e;
-      }
-      held.push(file);
-      await fs.remove(path, { force: true });
-      // Each removal is made durable before the next: unsynced removals are unordered in a crash, and
-      // keeping a later removal while an earlier one is reverted would leave a sequence gap (a WAL that
-      // validSnapshotEntries, reading every segment, cannot read across).
-      await fs.syncDir(dir);
-      removed.push(name);
-    }
-  } finally {
-    for (const f of held) await f.close().catch(() => {});
-  }
-  for (const name of removed) logger.info({ path: joinPath(dir, name) }, 'purged');
-  return blockedBy === undefined ? { removed } : { removed, blockedBy };
 }
 
 /** The purge settings of a WAL that owns its purger (`WalOptions.purge`). */
