@@ -47,8 +47,20 @@ const READ_CHUNK = 1024 * 1024;
 const SECTOR = 512;
 
 /** Options of {@link RecordDecoder}. */
+/** Options of {@link RecordDecoder}. */
 export interface RecordDecoderOptions {
-  /** Keep going past data-record CRC mismatches (etcd's `continueOnCrcError`, for inspection tools). */
+  /**
+   * Keep going past data-record CRC mismatches (etcd's `continueOnCrcError` of `NewDecoderAdvanced`, used by
+   * etcd-dump-logs' raw mode and `walnut dump --raw`). Default false: a mismatch throws {@link CrcMismatchError}.
+   *
+   * When true, a record whose data does not continue the rolling CRC is returned anyway and
+   * {@link RecordDecoder.lastCrcError} holds the error (it is cleared by the next call). As in etcd, the
+   * running CRC stays the computed one, so the records after it fail too until the caller restarts the
+   * chain with {@link RecordDecoder.updateCrc} (etcd's raw mode does so at the next CRC record; a caller
+   * that wants each record judged on its own passes the damaged record's `crc`). Nothing else changes: a
+   * torn write in the last segment is still an {@link UnexpectedEofError}, a record that does not decode
+   * is still thrown, and CRC records are still left to the caller.
+   */
   readonly continueOnCrcError?: boolean;
 }
 
