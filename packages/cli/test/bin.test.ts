@@ -1,6 +1,7 @@
 /** The built `walnut` binary as a real child process (needs `npx nx run-many -t build`). */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupTemp, copyWal, goJson, loadExpected, repoRoot } from './helpers.js';
@@ -32,5 +33,44 @@ describe.skipIf(!built)('dist/bin.js', () => {
 
   it('a usage error exits 2', () => {
     expect(walnut('dump').status).toBe(2);
+  });
+
+  it('repair with stdin not a terminal and no --yes: the plan, exit 4, nothing changed; --yes repairs', () => {
+    const dir = copyWal('torn-cut');
+    const hashes = () =>
+      readdirSync(dir).map((n) => [
+        n,
+        createHash('sha256')
+          .update(readFileSync(join(dir, n)))
+          .digest('hex'),
+      ]);
+    const before = hashes();
+    const r = walnut('repair', dir);
+    expect(r.status).toBe(4);
+    expect(r.stdout).toMatch(/^plan: truncate .* at offset 9712 /);
+    expect(r.stderr).toMatch(/^walnut: repair would change a file and needs confirmation.*\nhint: .*--yes/);
+    expect(hashes()).toEqual(before);
+    const y = walnut('repair', dir, '--yes');
+    expect(y.status).toBe(0);
+    expect(y.stdout).toContain('repaired: cut the torn tail');
+    expect(existsSync(join(dir, '0000000000000004-0000000000000174.wal.broken'))).toBe(true);
+  });
+
+  it('stat --json and dump --raw on real etcd bytes and a damaged copy', () => {
+    const s = walnut('stat', 'examples/etcd-wal/wal', '--json');
+    expect(s.status).toBe(0);
+    expect(s.stderr).toBe('');
+    expect(s.stdout).toContain('"vote": 13668033151171901709');
+    const d = walnut('dump', copyWal('crcflip'), '--raw');
+    expect(d.status).toBe(1);
+    expect(d.stdout.split('\n').filter((l) => l.includes('DAMAGED'))).toHaveLength(1);
+    expect(d.stderr).toMatch(/^walnut: walpb: crc mismatch.*\nhint: /);
+  });
+
+  it('--help lists every command and the exit codes', () => {
+    const h = walnut('--help');
+    expect(h.status).toBe(0);
+    for (const c of ['dump', 'verify', 'snapshots', 'repair', 'stat', 'demo', 'archive', 'restore']) expect(h.stdout).toContain(`  ${c}`);
+    expect(h.stdout).toMatch(/\n {2}4 {2}not confirmed/);
   });
 });
