@@ -86,14 +86,11 @@ it('finds the blocks the root README promises to work', () => {
   for (const b of shell) expect(b.mode, `${b.where}: shell blocks can only be run`).toBe('run');
 });
 
-describe.each(shell.map((b) => [b.where, b] as const))('shell block %s', (_where, block) => {
-  it('runs from the repository root with exit code 0', async () => {
-    const r = await run('bash', ['-euo', 'pipefail', '-c', block.code], root);
-    expect(
-      r.code,
-      `${block.where} failed:\n${block.code}\n--- stdout\n${r.stdout.slice(-4000)}\n--- stderr\n${r.stderr.slice(-4000)}`,
-    ).toBe(0);
-  });
+it.each(shell.map((b) => [b.where, b] as const))('%s (shell) runs from the repository root', async (_where, block) => {
+  const r = await run('bash', ['-euo', 'pipefail', '-c', block.code], root);
+  expect(r.code, `${block.where} failed:\n${block.code}\n--- stdout\n${r.stdout.slice(-4000)}\n--- stderr\n${r.stderr.slice(-4000)}`).toBe(
+    0,
+  );
 });
 
 describe('TypeScript blocks', () => {
