@@ -11,8 +11,8 @@
  *                           running server).
  *
  * Blocks without a marker are prose (output samples, commands with placeholders, CI's own `npm ci`/`npm test`).
- * Blocks that a package's own tests already run as written (fs-memory's and fs-s3-archive's README
- * examples, in their test/readme.test.ts) are not marked, so they are not run twice.
+ * Blocks that a package's own tests already run as written (fs-memory's, fs-s3-archive's and
+ * metrics-prometheus's README examples, in their test/readme.test.ts) are not marked, so they are not run twice.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
