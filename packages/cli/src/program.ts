@@ -154,6 +154,7 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
 
   program
     .command('dump')
+    .summary('print what the WAL holds: metadata, hard state, decoded entries; --raw: every record')
     .description('read the WAL in DIR from a snapshot and print metadata, hard state, entries (decoded) and the error')
     .argument('<DIR>', 'WAL directory (holding the *.wal segments)')
     .addOption(snapOption())
@@ -192,6 +193,7 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
 
   program
     .command('verify')
+    .summary('check the WAL and report: torn tail or corruption, where, what repair would do')
     .description(
       'check every record of the WAL in DIR from a snapshot on, without writing (Wal.verify), and report on the whole directory: ' +
         'torn tail or corruption, the first bad record (file, offset), missing segments, what repair would do',
@@ -214,6 +216,7 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
 
   program
     .command('repair')
+    .summary('cut a torn tail off the last segment (shows the plan, asks; --yes for scripts)')
     .description(
       'cut a torn tail off the last segment of the WAL in DIR (Wal.repair; keeps <segment>.wal.broken): ' +
         'prints the plan first and asks for confirmation on a terminal',
@@ -231,6 +234,7 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
 
   program
     .command('stat')
+    .summary('segments, sizes, index ranges, records by type, snapshots, hard state')
     .description(
       'what the WAL in DIR holds: segments (name, seq, first index, size, entries), total size, index and term range, ' +
         'records by type, entries by type and request kind, snapshot records, the last hard state, problems',
