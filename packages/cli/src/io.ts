@@ -67,6 +67,7 @@ export interface CliOptions {
  * `S3_FORCE_PATH_STYLE`, `S3_ACCESS_KEY_ID` / `S3_SECRET_ACCESS_KEY`).
  */
 export interface ArchiveLocation {
+  /** The bucket (`--bucket`, `S3_BUCKET`). */
   readonly bucket: string;
   /** The key prefix of the WAL directory itself (ends with `/` unless empty, the bucket root). */
   readonly prefix: string;
@@ -77,7 +78,16 @@ export interface ArchiveLocation {
   /** Path-style addressing (most S3-compatible servers need it). */
   readonly forcePathStyle: boolean;
   /** Explicit credentials (`S3_ACCESS_KEY_ID` / `S3_SECRET_ACCESS_KEY`); undefined: the AWS SDK's default chain. */
-  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string } | undefined;
+  readonly credentials:
+    | {
+        /** The access key id (`S3_ACCESS_KEY_ID`). */
+        readonly accessKeyId: string;
+        /** The secret access key (`S3_SECRET_ACCESS_KEY`). */
+        readonly secretAccessKey: string;
+        /** A session token, for temporary credentials (`S3_SESSION_TOKEN`). */
+        readonly sessionToken?: string;
+      }
+    | undefined;
 }
 
 /** The context a command runs in. */
