@@ -407,12 +407,13 @@ describe('progress bars', () => {
       ['verify', dir],
       ['stat', dir],
       ['dump', dir, '--raw'],
+      ['dump', dir],
     ]) {
       const r = await run(cmd, true);
       expect(r.code, cmd.join(' ')).toBe(0);
       // The terminal's erase-line sequence (ESC [ 2 K) precedes every redraw.
       // eslint-disable-next-line no-control-regex
-      expect(r.stderr, cmd.join(' ')).toMatch(/\r\x1b\[2K(verify|stat|dump) \[[#-]+\] \d\/6 segments/);
+      expect(r.stderr, cmd.join(' ')).toMatch(/^\r\x1b\[2K(verify|stat|dump) \[[#-]+\] \d\/6 segments, [\d.]+ (B|KiB) of 422\.2 KiB/);
       expect(r.stderr.endsWith('\r\x1b[2K'), cmd.join(' ')).toBe(true);
       expect(r.stdout).not.toContain('\r');
     }
@@ -424,5 +425,7 @@ describe('progress bars', () => {
     expect((await run(['stat', dir, '--json'], true)).stderr).toBe('');
     expect((await run(['verify', dir, '--json', '--report'], true)).stderr).toBe('');
     expect((await run(['stat', ETCD_WAL], true)).stderr).toBe('');
+    expect((await run(['dump', dir, '--json'], true)).stderr).toBe('');
+    expect((await run(['dump', dir], false)).stderr).toBe('');
   });
 });

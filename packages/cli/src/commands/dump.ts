@@ -9,10 +9,10 @@ import { ExitCode } from '../io.js';
 import type { CommandContext } from '../io.js';
 import { toJson } from '../json.js';
 import type { JsonValue } from '../json.js';
-import { scanProgress } from '../progress.js';
+import { ReadCountingFileSystem, readProgress, scanProgress } from '../progress.js';
 import { readWal } from '../read.js';
 import { decodeRecordBody, describeRecordBody, recordJson, recordMatches, recordTypeName } from '../records.js';
-import { requireSegments, scanRecords } from '../scan.js';
+import { listSegmentInfo, requireSegments, scanRecords } from '../scan.js';
 import type { ScanStop } from '../scan.js';
 import type { SnapPosition } from '../snap.js';
 
@@ -73,7 +73,14 @@ export async function dumpCommand(ctx: CommandContext, dir: string, opts: DumpOp
     else ctx.io.stderr(`walnut: ${d.error}\n`);
     return ExitCode.WalError;
   }
-  const r = await readWal(ctx.fs, dir, opts.snap, opts.write, { segmentSizeBytes: DUMP_SEGMENT_SIZE_BYTES });
+  const progress = await dumpProgress(ctx, dir, opts.snap);
+  let r;
+  try {
+    const fs = progress ? new ReadCountingFileSystem(ctx.fs, progress.bytes) : ctx.fs;
+    r = await readWal(fs, dir, opts.snap, opts.write, { segmentSizeBytes: DUMP_SEGMENT_SIZE_BYTES });
+  } finally {
+    progress?.done();
+  }
   const shown = isEmptyFilter(filter) ? r : { ...r, entries: r.entries.filter((e) => entryMatches(filter, e)) };
   ctx.io.stdout(
     formatTextDump(shown, { dir, snap: opts.snap, write: opts.write, filter: describeFilter(filter), totalEntries: r.entries.length }),
@@ -81,6 +88,24 @@ export async function dumpCommand(ctx: CommandContext, dir: string, opts: DumpOp
   if (!r.error) return ExitCode.Ok;
   await reportWalError(ctx.io, r.error, ctx.fs, dir);
   return ExitCode.WalError;
+}
+
+/**
+ * A progress bar for the text dump of a large directory (on a terminal only), over the segments a read at
+ * `snap` opens: the last one whose first index is at or below the snapshot index, and every later one.
+ */
+async function dumpProgress(ctx: CommandContext, dir: string, snap: SnapPosition): Promise<ReturnType<typeof readProgress>> {
+  if (ctx.io.stderrIsTTY !== true) return undefined;
+  let segments;
+  try {
+    ({ segments } = await listSegmentInfo(ctx.fs, dir));
+  } catch (e) {
+    if (isWalError(e)) return undefined; // the read itself reports it
+    throw e;
+  }
+  let from = 0;
+  for (let i = 0; i < segments.length; i++) if (segments[i]!.firstIndex <= snap.index) from = i;
+  return readProgress(ctx.io, 'dump', segments.slice(from));
 }
 
 /** The indexes of the entries a filtered `--json` dump keeps (the canonical dump has hashes, not data). */
@@ -120,45 +145,48 @@ async function rawDump(ctx: CommandContext, dir: string, opts: DumpOptions): Pro
     if (f) ctx.io.stdout(`filter: ${f}\n`);
     for (const g of listing.gaps) ctx.io.stdout(`missing segment(s) between ${g.after} and ${g.next}\n`);
   }
-  await scanRecords(
-    ctx.fs,
-    dir,
-    segments,
-    {
-      record(r) {
-        records++;
-        const body = decodeRecordBody(r);
-        const damage = r.damage;
-        const bad = damage !== undefined || body.kind === 'undecodable';
-        if (bad) {
-          damaged++;
-          firstDamage ??= damage;
-        }
-        if (!bad && !recordMatches(opts.filter, body)) return;
-        shown++;
-        if (opts.json) {
-          jsonRecords.push(recordJson(r, body));
-          return;
-        }
-        if (r.file !== currentFile) {
-          currentFile = r.file;
-          out.push(`${r.file}:`);
-        }
-        const mark = bad ? `DAMAGED (${damage ? damage.message.replace(/\s*\n\s*/g, ' ') : 'does not decode'})  ` : '';
-        out.push(`  ${String(r.offset).padStart(9)}  ${recordTypeName(r.type).padEnd(9)}  ${mark}${describeRecordBody(body)}`);
-        if (out.length >= 256) flush();
+  try {
+    await scanRecords(
+      ctx.fs,
+      dir,
+      segments,
+      {
+        record(r) {
+          records++;
+          const body = decodeRecordBody(r);
+          const damage = r.damage;
+          const bad = damage !== undefined || body.kind === 'undecodable';
+          if (bad) {
+            damaged++;
+            firstDamage ??= damage;
+          }
+          if (!bad && !recordMatches(opts.filter, body)) return;
+          shown++;
+          if (opts.json) {
+            jsonRecords.push(recordJson(r, body));
+            return;
+          }
+          if (r.file !== currentFile) {
+            currentFile = r.file;
+            out.push(`${r.file}:`);
+          }
+          const mark = bad ? `DAMAGED (${damage ? damage.message.replace(/\s*\n\s*/g, ' ') : 'does not decode'})  ` : '';
+          out.push(`  ${String(r.offset).padStart(9)}  ${recordTypeName(r.type).padEnd(9)}  ${mark}${describeRecordBody(body)}`);
+          if (out.length >= 256) flush();
+        },
+        stop(s) {
+          stops.push(s);
+          if (opts.json) return;
+          out.push(
+            `  ${String(s.offset).padStart(9)}  ERROR      ${s.error.message.replace(/\s*\n\s*/g, ' ')}${s.tornTail ? ' (torn tail)' : ''}; the rest of ${s.file} is unreadable`,
+          );
+        },
       },
-      stop(s) {
-        stops.push(s);
-        if (opts.json) return;
-        out.push(
-          `  ${String(s.offset).padStart(9)}  ERROR      ${s.error.message.replace(/\s*\n\s*/g, ' ')}${s.tornTail ? ' (torn tail)' : ''}; the rest of ${s.file} is unreadable`,
-        );
-      },
-    },
-    { raw: true, onSegment: (i) => progress?.segment(i) },
-  );
-  progress?.done();
+      { raw: true, onSegment: (i) => progress?.segment(i) },
+    );
+  } finally {
+    progress?.done();
+  }
   if (opts.json) {
     ctx.io.stdout(
       toJson({
