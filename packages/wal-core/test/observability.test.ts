@@ -91,7 +91,7 @@ async function onDisk(fs: MapFileSystem): Promise<{ records: Map<WalRecordKind, 
   const records = new Map<WalRecordKind, number>();
   let bytes = 0;
   for (const name of names) {
-    const file = await fs.open(`${DIR}/${name}`, 'readOnly');
+    const file = await fs.open(`${DIR}/${name}`, 'read');
     try {
       const dec = new RecordDecoder([{ name, file, size: await file.size() }]);
       let end = 0;
