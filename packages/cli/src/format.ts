@@ -97,6 +97,8 @@ export interface DumpContext {
   readonly filter?: string | undefined;
   /** How many entries the read returned before filtering (when a filter is set). */
   readonly totalEntries?: number | undefined;
+  /** HardState / snapshot record lines asked for with `--type` (printed before the error line). */
+  readonly records?: readonly string[] | undefined;
 }
 
 /**
@@ -116,6 +118,12 @@ export function formatTextDump(r: ReadOutcome, ctx: DumpContext): string {
   const filtered = ctx.filter !== undefined ? ` shown of ${ctx.totalEntries ?? n} (filter: ${ctx.filter})` : '';
   out.push(`entries:    ${n}${filtered}${range}${note}`);
   if (n > 0) out.push(...entriesLines(r.entries));
+  if (ctx.records !== undefined) {
+    out.push(
+      `records:    ${ctx.records.length} (in WAL order, from the segment holding snapshot ${formatSnap(ctx.snap)}; \`--raw\` adds file offsets)`,
+    );
+    out.push(...ctx.records.map((l) => `  ${l}`));
+  }
   out.push(`error:      ${r.error ? r.error.etcdMessage : 'none'}`);
   return out.join('\n') + '\n';
 }

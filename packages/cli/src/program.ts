@@ -17,7 +17,7 @@ import { snapshotsCommand } from './commands/snapshots.js';
 import { statCommand } from './commands/stat.js';
 import { verifyCommand } from './commands/verify.js';
 import { isWalError, reportWalError } from './errors.js';
-import { ENTRY_TYPE_NAMES, RECORD_TYPE_NAMES, parseTypes } from './filter.js';
+import { ENTRY_TYPE_NAMES, parseTypes } from './filter.js';
 import { ExitCode } from './io.js';
 import type { ArchiveLocation, CliIo, CliOptions, CommandContext } from './io.js';
 import { parseIndex, parseSnap } from './snap.js';
@@ -104,7 +104,8 @@ Exit codes:
      missing segments, lock held, I/O error; repair that could not repair;
      archive error: unreachable, access denied, corrupt object, gap, chain break, refused prune
   2  usage error: unknown command or option, missing argument, malformed --snap/--from/--to/--type,
-     --raw with --write, a record type in --type without --raw; no bucket or --prefix
+     --raw with --write, --type metadata/crc without --raw or a record type with --json without --raw;
+     no bucket or --prefix
   3  internal error (a bug in walnut; the stack trace is printed)
   4  not confirmed: repair would change a file and was not confirmed (answered no, or no terminal
      and no --yes); nothing was changed
@@ -163,7 +164,7 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
     .option('--to <INDEX>', 'show entries with index <= INDEX (decimal uint64)', parseIndexArg)
     .option(
       '--type <TYPES>',
-      `show only these types, comma-separated: ${ENTRY_TYPE_NAMES.join(', ')}; a request kind (put, txn, lease_grant, v2, ...); with --raw also ${RECORD_TYPE_NAMES.join(', ')}`,
+      `show only these types, comma-separated: ${ENTRY_TYPE_NAMES.join(', ')}; a request kind (put, txn, lease_grant, v2, ...); hardstate, snapshot; with --raw also metadata, crc`,
       parseTypesArg,
     )
     .option(

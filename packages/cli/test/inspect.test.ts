@@ -105,9 +105,33 @@ describe('dump decodes what the etcdctl calls of examples/etcd-wal/README.md pro
     expect(some.stdout).toContain(`"vote": ${MEMBER_ID}`);
   });
 
-  it('usage errors: a record type without --raw, an unknown type, a bound beyond uint64, --raw with --write', async () => {
+  it('HardStates and snapshot records from the replay, in WAL order, by commit / snapshot index', async () => {
+    const r = await cli(['dump', ETCD_WAL, '--type', 'snapshot,hardstate,confchange', '--from', '20', '--to', '22']);
+    expect(r.code).toBe(0);
+    expect([...dataByIndex(r.stdout).keys()]).toEqual([21]);
+    expect(r.stdout).toContain(
+      [
+        'records:    4 (in WAL order, from the segment holding snapshot 0:0; `--raw` adds file offsets)',
+        `  hardstate  term=2 vote=${MEMBER_ID} commit=20`,
+        `  hardstate  term=2 vote=${MEMBER_ID} commit=21`,
+        '  snapshot   index=21 term=2 conf_state=(none)',
+        `  hardstate  term=2 vote=${MEMBER_ID} commit=22`,
+        'error:      none',
+      ].join('\n'),
+    );
+    // At a snapshot, the replay reads the segments a member opening there reads: here the only one.
+    const at = await cli(['dump', ETCD_WAL, '--snap', '21:2', '--type', 'snapshot']);
+    expect(at.stdout).toContain(
+      'records:    2 (in WAL order, from the segment holding snapshot 21:2; `--raw` adds file offsets)\n' +
+        '  snapshot   index=0 term=0 conf_state=(none)\n  snapshot   index=21 term=2 conf_state=(none)\nerror:      none\n',
+    );
+  });
+
+  it('usage errors: metadata/crc without --raw, a record type with --json, an unknown type, a bound beyond uint64, --raw with --write', async () => {
     for (const args of [
-      ['dump', ETCD_WAL, '--type', 'hardstate'],
+      ['dump', ETCD_WAL, '--type', 'crc'],
+      ['dump', ETCD_WAL, '--type', 'metadata,normal'],
+      ['dump', ETCD_WAL, '--type', 'snapshot', '--json'],
       ['dump', ETCD_WAL, '--type', 'bogus'],
       ['dump', ETCD_WAL, '--from', '18446744073709551616'],
       ['dump', ETCD_WAL, '--to', '-1'],
@@ -117,7 +141,8 @@ describe('dump decodes what the etcdctl calls of examples/etcd-wal/README.md pro
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stdout, args.join(' ')).toBe('');
     }
-    expect((await cli(['dump', ETCD_WAL, '--type', 'hardstate'])).stderr).toMatch(/\nhint: .*--raw/);
+    expect((await cli(['dump', ETCD_WAL, '--type', 'crc'])).stderr).toMatch(/\nhint: .*`walnut dump DIR --raw`/);
+    expect((await cli(['dump', ETCD_WAL, '--type', 'hardstate', '--json'])).stderr).toMatch(/\nhint: .*`walnut dump DIR --raw --json`/);
   });
 });
 

@@ -1,17 +1,17 @@
 /** `walnut dump DIR [--snap INDEX:TERM] [--write] [--from I] [--to I] [--type T,...] [--raw] [--json]`. */
-import { canonicalDump, formatCanonicalDump } from '@walnut/wal-core';
+import { Wal, canonicalDump, formatCanonicalDump } from '@walnut/wal-core';
 import { isWalError, reportWalError } from '../errors.js';
 import type { WalErrorLike } from '../errors.js';
-import { describeFilter, entryMatches, isEmptyFilter, RECORD_TYPE_NAMES } from '../filter.js';
+import { describeFilter, entryMatches, inRange, isEmptyFilter, RECORD_TYPE_NAMES } from '../filter.js';
 import type { DumpFilter } from '../filter.js';
-import { formatTextDump } from '../format.js';
+import { formatHardState, formatTextDump } from '../format.js';
 import { ExitCode } from '../io.js';
 import type { CommandContext } from '../io.js';
 import { toJson } from '../json.js';
 import type { JsonValue } from '../json.js';
 import { ReadCountingFileSystem, readProgress, scanProgress } from '../progress.js';
 import { readWal } from '../read.js';
-import { decodeRecordBody, describeRecordBody, recordJson, recordMatches, recordTypeName } from '../records.js';
+import { decodeRecordBody, describeRecordBody, formatConfState, recordJson, recordMatches, recordTypeName } from '../records.js';
 import { listSegmentInfo, requireSegments, scanRecords } from '../scan.js';
 import type { ScanStop } from '../scan.js';
 import type { SnapPosition } from '../snap.js';
@@ -48,11 +48,16 @@ export async function dumpCommand(ctx: CommandContext, dir: string, opts: DumpOp
     return ExitCode.Usage;
   }
   if (opts.raw) return rawDump(ctx, dir, opts);
+  // The replayed view has entries, and (from replay) HardStates and snapshot records; metadata and CRC
+  // records are only in the raw view, and the canonical JSON has no place for records at all.
   const recordTypes = [...(opts.filter.types ?? [])].filter((t) => (RECORD_TYPE_NAMES as readonly string[]).includes(t));
-  if (recordTypes.length > 0) {
-    ctx.io.stderr(`walnut: --type ${recordTypes.join(',')} names records, not entries\n`);
+  const rawOnly = recordTypes.filter((t) => opts.json || !(REPLAYED_RECORD_TYPES as readonly string[]).includes(t));
+  if (rawOnly.length > 0) {
     ctx.io.stderr(
-      `hint: the record types (${RECORD_TYPE_NAMES.join(', ')}) are listed by \`walnut dump DIR --raw\`, every record in file order\n`,
+      `walnut: --type ${rawOnly.join(',')} names records the ${opts.json ? 'canonical JSON dump' : 'replayed dump'} does not list\n`,
+    );
+    ctx.io.stderr(
+      `hint: every record type (${RECORD_TYPE_NAMES.join(', ')}) is listed by \`walnut dump DIR --raw${opts.json ? ' --json' : ''}\`, in file order with offsets\n`,
     );
     return ExitCode.Usage;
   }
@@ -82,12 +87,53 @@ export async function dumpCommand(ctx: CommandContext, dir: string, opts: DumpOp
     progress?.done();
   }
   const shown = isEmptyFilter(filter) ? r : { ...r, entries: r.entries.filter((e) => entryMatches(filter, e)) };
+  const records = recordTypes.length > 0 ? await replayedRecords(ctx, dir, opts.snap, filter) : undefined;
   ctx.io.stdout(
-    formatTextDump(shown, { dir, snap: opts.snap, write: opts.write, filter: describeFilter(filter), totalEntries: r.entries.length }),
+    formatTextDump(shown, {
+      dir,
+      snap: opts.snap,
+      write: opts.write,
+      filter: describeFilter(filter),
+      totalEntries: r.entries.length,
+      records,
+    }),
   );
   if (!r.error) return ExitCode.Ok;
   await reportWalError(ctx.io, r.error, ctx.fs, dir);
   return ExitCode.WalError;
+}
+
+/** The record types `--type` can ask of the replayed (non-raw) text dump. */
+const REPLAYED_RECORD_TYPES = ['hardstate', 'snapshot'] as const;
+
+/**
+ * The HardState and snapshot records a read at `snap` replays (wal-core's `Wal.replay`, read mode), in
+ * WAL order, that pass the filter (snapshot records by index, HardStates by commit index), one line each.
+ * A WAL error ends the list quietly: the entry read has already reported it.
+ */
+async function replayedRecords(ctx: CommandContext, dir: string, snap: SnapPosition, filter: DumpFilter): Promise<string[]> {
+  const lines: string[] = [];
+  let wal: Wal;
+  try {
+    wal = await Wal.openForRead(ctx.fs, dir, snap);
+  } catch (e) {
+    if (isWalError(e)) return lines;
+    throw e;
+  }
+  try {
+    for await (const item of wal.replay()) {
+      if (item.kind === 'hardState' && filter.types?.has('hardstate') && inRange(filter, item.hardState.commit)) {
+        lines.push(`hardstate  ${formatHardState(item.hardState)}`);
+      } else if (item.kind === 'snapshot' && filter.types?.has('snapshot') && inRange(filter, item.snapshot.index)) {
+        lines.push(`snapshot   index=${item.snapshot.index} term=${item.snapshot.term} ${formatConfState(item.snapshot.confState)}`);
+      }
+    }
+  } catch (e) {
+    if (!isWalError(e)) throw e;
+  } finally {
+    await wal.close().catch(() => undefined);
+  }
+  return lines;
 }
 
 /**
