@@ -114,6 +114,8 @@ export async function scanRecords(
   options: ScanOptions = {},
 ): Promise<void> {
   const handles: FileHandle[] = [];
+  // Segments that follow a hole in the sequence numbers.
+  const afterGap = new Set(segments.filter((s, i) => i > 0 && s.seq !== segments[i - 1]!.seq + 1n).map((s) => s.name));
   try {
     const sources = [];
     for (const s of segments) {
@@ -154,6 +156,10 @@ export async function scanRecords(
         if (damage) {
           // Judge the next records on their own: restart the chain from the CRC this record claims
           // (etcd's raw mode leaves it desynchronised until the next CRC record).
+          dec.updateCrc(rec.crc);
+        } else if (rec.type === RecordType.Crc && afterGap.has(rec.file) && rec.offset === 0) {
+          // The segment before this one is missing: its CRC record cannot continue a chain we never
+          // read. The gap itself is reported by the listing; start the chain again here.
           dec.updateCrc(rec.crc);
         } else if (rec.type === RecordType.Crc) {
           try {

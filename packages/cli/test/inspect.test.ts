@@ -281,10 +281,22 @@ describe('verify report', () => {
     expect(rep.report.missingSegments).toEqual([
       { after: '0000000000000001-0000000000000067.wal', next: '0000000000000003-00000000000000ee.wal', missingSeqs: [2] },
     ]);
+    // The chain break at the segment after the hole is the hole's doing, not corruption.
+    expect(rep.report.health).toBe('ok');
+    expect(rep.report.firstBadRecord).toBeNull();
+    expect(rep.error).toBe('wal: file not found');
     const t = await cli(['verify', dir]);
     expect(t.stdout).toContain(
       'missing:  segment(s) between 0000000000000001-0000000000000067.wal and 0000000000000003-00000000000000ee.wal (sequence number(s) 0000000000000002)',
     );
+    // dump --raw reads past the hole without marking the next segment's CRC record.
+    const raw = await cli(['dump', dir, '--raw']);
+    expect(raw.code).toBe(1);
+    expect(raw.stdout).toContain(
+      'missing segment(s) between 0000000000000001-0000000000000067.wal and 0000000000000003-00000000000000ee.wal\n',
+    );
+    expect(raw.stdout).not.toContain('DAMAGED');
+    expect(raw.stderr).toMatch(/^walnut: segments are missing from the sequence/);
   });
 
   it('a healthy WAL: ok, exit 0, repair would change nothing', async () => {
