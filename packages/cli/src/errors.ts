@@ -58,7 +58,7 @@ async function nestedWalDir(fs: FileSystem, dir: string): Promise<string | undef
  * @param e - the error
  * @param fs - the file system (used to tell a torn tail of the last segment from a cut in an earlier one)
  * @param dir - the WAL directory the command was given
- * @returns one line of advice, or undefined when there is nothing useful to add
+ * @returns one line of advice (every code gets one: a generic pointer to `walnut verify` for the rare ones)
  */
 export async function hintFor(e: WalErrorLike, fs: FileSystem, dir: string): Promise<string | undefined> {
   const d = shellQuote(dir);
@@ -124,8 +124,35 @@ export async function hintFor(e: WalErrorLike, fs: FileSystem, dir: string): Pro
       return 'restore into an empty directory (or one an earlier run of the same restore left), never into a live WAL';
     case 'ARCHIVE_PRUNE_REFUSED':
       return 'run `walnut archive verify` to see what is inconsistent, or prune with a --before that stays below the problem';
+    case 'ARCHIVE_NO_SUCH_OBJECT':
+      return 'an archived segment disappeared while walnut read it (a prune or a lifecycle rule?): run `walnut archive ls` and try again';
+    case 'ARCHIVE_OBJECT_EXISTS':
+      return 'another writer created the object first (two archivers on one prefix?): check --prefix; nothing was overwritten';
+    case 'WAL_BAD_NAME':
+    case 'WAL_INVALID_SNAPSHOT':
+    case 'WAL_INVALID_ARGUMENT':
+      return `check the arguments (see \`walnut --help\`); segment names are <16 hex seq>-<16 hex index>.wal`;
+    case 'ENOSPC':
+    case 'EFBIG':
+      return 'the file system is full (or the file too large): --write, repair and restore need room; free space or work on a copy elsewhere';
+    case 'EIO':
+      return 'the disk reported an I/O error: check the device (dmesg, SMART), copy the directory off it and work on the copy';
+    case 'EMFILE':
+      return 'too many open files: raise the limit (ulimit -n) and try again';
+    case 'EISDIR':
+      return 'a directory is where a segment file was expected: check the path and the directory contents';
+    case 'EBUSY':
+    case 'EUNKNOWN':
+    case 'EINVAL':
+    case 'EBADF':
+    case 'EXDEV':
+    case 'EEXIST':
+    case 'ENOTEMPTY':
+    case 'ENAMETOOLONG':
+      return `the storage refused the operation (${e.code}): check the path, the mount and the permissions, then try again`;
     default:
-      return undefined;
+      // Conditions a command of this tool does not produce (a closed or poisoned WAL, ...): still say where to look.
+      return `walnut reported ${e.code}; \`walnut verify ${d}\` reports on the whole directory`;
   }
 }
 
