@@ -56,6 +56,30 @@ describe.skipIf(!built)('dist/bin.js', () => {
     expect(existsSync(join(dir, '0000000000000004-0000000000000174.wal.broken'))).toBe(true);
   });
 
+  // util-linux `script` runs the bin on a pseudo-terminal: the real readline prompt, answered through it.
+  const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+  it.skipIf(!hasScript)('repair on a terminal asks; "n" changes nothing (exit 4), "y" repairs (exit 0)', () => {
+    const dir = copyWal('torn-cut');
+    const onTty = (answer: string) => {
+      const r = spawnSync('script', ['-qec', `${process.execPath} ${bin} repair ${dir}; echo EXIT=$?`, '/dev/null'], {
+        cwd: root,
+        input: `${answer}\n`,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      return r.stdout.replace(/\r/g, '');
+    };
+    const no = onTty('n');
+    expect(no).toContain('Apply this repair? [y/N] ');
+    expect(no).toContain('walnut: repair not confirmed; nothing was changed\n');
+    expect(no).toContain('EXIT=4\n');
+    expect(existsSync(join(dir, '0000000000000004-0000000000000174.wal.broken'))).toBe(false);
+    const yes = onTty('y');
+    expect(yes).toContain('repaired: cut the torn tail');
+    expect(yes).toContain('EXIT=0\n');
+    expect(existsSync(join(dir, '0000000000000004-0000000000000174.wal.broken'))).toBe(true);
+  });
+
   it('stat --json and dump --raw on real etcd bytes and a damaged copy', () => {
     const s = walnut('stat', 'examples/etcd-wal/wal', '--json');
     expect(s.status).toBe(0);
