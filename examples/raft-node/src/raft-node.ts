@@ -73,7 +73,7 @@ export class RaftNode {
   private constructor(
     private readonly fs: FileSystem,
     private readonly options: RaftNodeOptions,
-    private wal: Wal,
+    private readonly wal: Wal,
     private hard: HardState,
     /** The last snapshot: the log starts after it. */
     private snap: { index: bigint; term: bigint },
@@ -101,13 +101,12 @@ export class RaftNode {
       // Wal.create builds the WAL in `<dir>.tmp`, syncs it and renames it into place: a crash leaves either no
       // WAL or a complete empty one.
       const wal = await Wal.create(fs, walDir, encoder.encode(options.id.toString()), walOptions);
-      const node = new RaftNode(fs, options, wal, { term: 0n, vote: 0n, commit: 0n }, { index: 0n, term: 0n }, [], {
+      return new RaftNode(fs, options, wal, { term: 0n, vote: 0n, commit: 0n }, { index: 0n, term: 0n }, [], {
         fresh: true,
         snapshot: { index: 0n, term: 0n },
         entries: 0,
         repaired: false,
       });
-      return node;
     }
 
     // The snapshots the WAL recorded and may be opened at (never one above the committed index)...
@@ -122,7 +121,6 @@ export class RaftNode {
         snap = { index: s.index, term: s.term };
         break;
       }
-      if (s.index === 0n) break;
     }
 
     let repaired = false;
