@@ -127,6 +127,18 @@ describe('dump decodes what the etcdctl calls of examples/etcd-wal/README.md pro
     );
   });
 
+  it('--json --from/--to on a golden dataset: etcd's dump with the entries outside the range left out', async () => {
+    const exp = loadExpected('multiseg');
+    const r = await cli(['dump', copyWal('multiseg'), '--json', '--from', '100', '--to', '200']);
+    expect(r.code).toBe(0);
+    const inRange = exp.read.entries.filter((e) => {
+      const i = (e as { index: number }).index;
+      return i >= 100 && i <= 200;
+    });
+    expect(inRange).toHaveLength(101);
+    expect(r.stdout).toBe(goJson({ ...exp.read, entries: inRange }));
+  });
+
   it('usage errors: metadata/crc without --raw, a record type with --json, an unknown type, a bound beyond uint64, --raw with --write', async () => {
     for (const args of [
       ['dump', ETCD_WAL, '--type', 'crc'],

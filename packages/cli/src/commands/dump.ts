@@ -67,9 +67,13 @@ export async function dumpCommand(ctx: CommandContext, dir: string, opts: DumpOp
     if (isEmptyFilter(filter)) {
       ctx.io.stdout(formatCanonicalDump(d));
     } else {
-      // The same shape, fewer entries: a type filter needs the data, so read it once more for the kinds.
-      const keep = await filteredIndexes(ctx, dir, opts);
-      ctx.io.stdout(formatCanonicalDump({ ...d, entries: d.entries.filter((e) => keep.has(e.index)) }));
+      // The same shape, fewer entries. The canonical dump has hashes, not data: a type filter reads once more.
+      let entries = d.entries.filter((e) => inRange(filter, e.index));
+      if (filter.types !== undefined) {
+        const keep = await typeMatchingIndexes(ctx, dir, opts);
+        entries = entries.filter((e) => keep.has(e.index));
+      }
+      ctx.io.stdout(formatCanonicalDump({ ...d, entries }));
     }
     if (d.error === null) return ExitCode.Ok;
     // canonicalDump turns every failure into `error`; one that is not a WalError is a bug, not a WAL problem.
@@ -154,17 +158,12 @@ async function dumpProgress(ctx: CommandContext, dir: string, snap: SnapPosition
   return readProgress(ctx.io, 'dump', segments.slice(from));
 }
 
-/** The indexes of the entries a filtered `--json` dump keeps (the canonical dump has hashes, not data). */
-async function filteredIndexes(ctx: CommandContext, dir: string, opts: DumpOptions): Promise<Set<bigint>> {
-  if (opts.filter.types === undefined) {
-    // An index range alone needs no data: keep what is in range.
-    const { from, to } = opts.filter;
-    const r = await readWal(ctx.fs, dir, opts.snap, false);
-    return new Set(
-      r.entries.filter((e) => (from === undefined || e.index >= from) && (to === undefined || e.index <= to)).map((e) => e.index),
-    );
-  }
-  // Read mode: a write-mode open was just done (and reported) by canonicalDump; this pass only classifies.
+/**
+ * The indexes of the entries whose type or request kind `--type` lists, from a read-mode read (after a
+ * write-mode canonical dump, whose side effects and error are already done and reported, this pass only
+ * classifies).
+ */
+async function typeMatchingIndexes(ctx: CommandContext, dir: string, opts: DumpOptions): Promise<Set<bigint>> {
   const r = await readWal(ctx.fs, dir, opts.snap, false);
   return new Set(r.entries.filter((e) => entryMatches(opts.filter, e)).map((e) => e.index));
 }
