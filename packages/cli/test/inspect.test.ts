@@ -127,7 +127,7 @@ describe('dump decodes what the etcdctl calls of examples/etcd-wal/README.md pro
     );
   });
 
-  it('--json --from/--to on a golden dataset: etcd's dump with the entries outside the range left out', async () => {
+  it('--json --from/--to on a golden dataset: the etcd dump with the entries outside the range left out', async () => {
     const exp = loadExpected('multiseg');
     const r = await cli(['dump', copyWal('multiseg'), '--json', '--from', '100', '--to', '200']);
     expect(r.code).toBe(0);
