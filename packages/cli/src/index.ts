@@ -1,5 +1,5 @@
 /**
- * @walnut/cli — the `walnut` command line: dump, verify, snapshots, repair, demo, and the archive commands (archive ls | verify | push | prune, restore).
+ * @walnut/cli — the `walnut` command line: dump, verify, snapshots, repair, stat, demo, and the archive commands (archive ls | verify | push | prune, restore).
  * @packageDocumentation
  */
 export { runCli } from './program.js';
