@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SeededRandom, fill, goldenDatasets, goldenDir } from '../src/index.js';
+import { SeededRandom, fill, goldenDatasets, goldenDir, sharedDir } from '../src/index.js';
 
 // The suites' own tools must be right before they can judge a backend.
 describe('conformance support', () => {
@@ -13,6 +13,20 @@ describe('conformance support', () => {
       expect(goldenDatasets()).toContain('basic');
     } finally {
       process.chdir(before);
+    }
+  });
+
+  it('WALNUT_SHARED_DIR points the suite at a copy of shared/ (a backend outside this repository); a wrong one is refused', () => {
+    const here = sharedDir();
+    const before = process.env['WALNUT_SHARED_DIR'];
+    try {
+      process.env['WALNUT_SHARED_DIR'] = join(here, 'testdata', '..');
+      expect(sharedDir()).toBe(here);
+      process.env['WALNUT_SHARED_DIR'] = join(here, 'testdata');
+      expect(() => sharedDir()).toThrow(/holds no testdata\/etcd34/);
+    } finally {
+      if (before === undefined) delete process.env['WALNUT_SHARED_DIR'];
+      else process.env['WALNUT_SHARED_DIR'] = before;
     }
   });
 

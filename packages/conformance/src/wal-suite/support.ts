@@ -42,10 +42,22 @@ export function repositoryRoot(): string {
   }
 }
 
-/** `../shared` beside the repository root. */
+/**
+ * The directory holding etcd's golden data (`testdata/etcd34/`): `$WALNUT_SHARED_DIR` when set (a backend
+ * outside this repository points it at a copy of walnut's `shared/`), else `../shared` beside the
+ * repository root.
+ */
 export function sharedDir(): string {
+  const fromEnv = process.env['WALNUT_SHARED_DIR'];
+  if (fromEnv) {
+    const d = resolve(fromEnv);
+    if (!existsSync(join(d, 'testdata', 'etcd34'))) throw new Error(`walnut: WALNUT_SHARED_DIR=${fromEnv} holds no testdata/etcd34`);
+    return d;
+  }
   const d = resolve(repositoryRoot(), '..', 'shared');
-  if (!existsSync(d)) throw new Error(`walnut: ../shared not found at ${d}; it must sit beside the repository root`);
+  if (!existsSync(d)) {
+    throw new Error(`walnut: ../shared not found at ${d}; it must sit beside the repository root (or set WALNUT_SHARED_DIR)`);
+  }
   return d;
 }
 
