@@ -5,14 +5,15 @@
  *   server, or AWS with S3_ENDPOINT pointing at it).
  * - Otherwise the repository's test server is started: Ceph RGW on 127.0.0.1 through
  *   `../shared/s3/s3-server.sh`, with the same state directory, ports, retries and FORCE_COLOR handling as
- *   fs-s3-archive's tests (its helpers are reused, not copied). Tests run one project at a time under nx
+ *   fs-s3-archive's tests (its global setup is reused, not copied). Tests run one project at a time under nx
  *   (--parallel=1), so the two never start it at once; when running by hand alongside other S3 tests, wrap the
  *   run in `flock /tmp/walnut-s3.lock`. It is stopped afterwards only if this run started it.
  */
 import type { TestProject } from 'vitest/node';
-import { MAIN_LAB, runScript, startServer, stopServer, type S3Env } from '../../../packages/fs-s3-archive/test/support/s3-lab.js';
+import type { S3Env } from '../../../packages/fs-s3-archive/test/support/s3-lab.js';
+import { setup as startRepositoryServer, teardown as stopRepositoryServer } from '../../../packages/fs-s3-archive/test/s3-server.js';
 
-let startedHere = false;
+let usesRepositoryServer = false;
 
 export function setup(project: TestProject): void {
   const e = process.env;
@@ -27,18 +28,10 @@ export function setup(project: TestProject): void {
     } satisfies S3Env);
     return;
   }
-  let running = false;
-  try {
-    runScript(['status'], MAIN_LAB, 30_000);
-    running = true;
-  } catch {
-    running = false;
-  }
-  const env = startServer();
-  startedHere = !running;
-  project.provide('s3', env);
+  usesRepositoryServer = true;
+  startRepositoryServer(project);
 }
 
 export function teardown(): void {
-  if (startedHere) stopServer(MAIN_LAB);
+  if (usesRepositoryServer) stopRepositoryServer();
 }
