@@ -108,7 +108,8 @@ Exit codes:
      no bucket or --prefix
   3  internal error (a bug in walnut; the stack trace is printed)
   4  not confirmed: repair would change a file and was not confirmed (answered no, or no terminal
-     and no --yes); nothing was changed
+     and no --yes, or Ctrl+C/Ctrl+D at the prompt); nothing was changed
+  141  stdout was closed before the command finished (e.g. piped into head): its result is unknown
 
 Every error is one line on stderr, "walnut: <message>", followed by "hint: <what to do>".`;
 

@@ -137,6 +137,12 @@ export function reportLines(r: VerifyReport, dir: string): string[] {
     let line = `repair:   would ${describePlan(r.repair, dir)}`;
     if (r.repair.action === 'none' && r.health === 'corrupt') {
       line += `; it looks at the last segment only and cannot fix the damage in ${r.firstBad!.file}: restore the member from a snapshot or a peer`;
+    } else if (r.repair.action === 'truncate' && r.health === 'corrupt') {
+      // The last segment also has a torn tail, but the damage found first is elsewhere: repair would cut the
+      // tail and report success while the WAL stays unreadable past that record.
+      line +=
+        `; that would not fix the damage in ${r.firstBad!.file} (repair looks at the last segment only), ` +
+        'so the WAL would still not read: restore the member from a snapshot or a peer';
     } else if (r.repair.action === 'truncate') {
       line += `: run \`walnut repair ${dir}\``;
     } else if (r.repair.action === 'refuse') {

@@ -1,5 +1,5 @@
 /** The built `walnut` binary as a real child process (needs `npx nx run-many -t build`). */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -78,6 +78,30 @@ describe.skipIf(!built)('dist/bin.js', () => {
     expect(yes).toContain('repaired: cut the torn tail');
     expect(yes).toContain('EXIT=0\n');
     expect(existsSync(join(dir, '0000000000000004-0000000000000174.wal.broken'))).toBe(true);
+  });
+
+  it.skipIf(!hasScript)('Ctrl+D at the repair prompt is a "no": exit 4, nothing changed, no internal error', () => {
+    const dir = copyWal('torn-cut');
+    const r = spawnSync('script', ['-qec', `${process.execPath} ${bin} repair ${dir}; echo EXIT=$?`, '/dev/null'], {
+      cwd: root,
+      input: '\x04',
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    const out = r.stdout.replace(/\r/g, '');
+    expect(out).toContain('Apply this repair? [y/N] ');
+    expect(out).not.toContain('internal error');
+    expect(out).toContain('EXIT=4\n');
+    expect(existsSync(join(dir, '0000000000000004-0000000000000174.wal.broken'))).toBe(false);
+  });
+
+  it('stdout closed before the command finishes (| head): exit 141, never 0, even for a clean WAL', async () => {
+    for (const name of ['multiseg', 'crcflip']) {
+      const child = spawn(process.execPath, [bin, 'dump', copyWal(name), '--raw'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy(); // the reader goes away before the first line
+      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      expect(code).toBe(141);
+    }
   });
 
   it('stat --json and dump --raw on real etcd bytes and a damaged copy', () => {

@@ -4,7 +4,7 @@
  * and temporary copies of the golden datasets.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/index.js';
@@ -275,6 +275,18 @@ describe('verify report', () => {
     expect(rep.report.repair).toMatchObject({ action: 'none' });
     const t = await cli(['verify', copyWal('crcflip')]);
     expect(t.stdout).toMatch(/repair: {3}would change nothing: .*cannot fix the damage in 0000000000000002-00000000000000c0\.wal/);
+  });
+
+  it('corruption in an earlier segment and a torn last segment: repair would cut the tail but is not advised', async () => {
+    const dir = copyWal('crcflip');
+    truncateSync(join(dir, '0000000000000004-0000000000000174.wal'), 11230); // a record cut in the last segment
+    const rep = JSON.parse((await cli(['verify', dir, '--json', '--report'])).stdout);
+    expect(rep.report.health).toBe('corrupt');
+    expect(rep.report.repair).toMatchObject({ action: 'truncate' });
+    const t = await cli(['verify', dir]);
+    expect(t.code).toBe(1);
+    expect(t.stdout).toMatch(/repair: {3}would truncate .*; that would not fix the damage in 0000000000000002-00000000000000c0\.wal/);
+    expect(t.stdout).not.toContain('run `walnut repair');
   });
 
   it('corruption in the last segment: repair would refuse', async () => {

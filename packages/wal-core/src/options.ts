@@ -88,6 +88,11 @@ export interface WalMetrics {
 
 const GUARDED = new WeakSet<object>();
 
+/** Whether a hook or logger returned a promise (its `void` return type does not stop an `async` method). */
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
 /**
  * Wraps each hook `metrics` has so that a throw is caught and logged (first throw of each hook only) instead
  * of reaching the caller. Absent hooks stay absent, so a call site's `m.hook?.(x)` still costs nothing for
@@ -106,18 +111,23 @@ export function guardHooks<T extends object>(metrics: T | undefined, logger: Wal
     const hook = (metrics as Record<string, unknown>)[name];
     if (typeof hook !== 'function') continue;
     let reported = false;
+    const report = (e: unknown): void => {
+      if (reported) return;
+      reported = true;
+      try {
+        logger.warn({ hook: name, error: e instanceof Error ? e.message : String(e) }, 'wal: metrics hook threw; ignored');
+      } catch {
+        // A throwing logger must not reach the caller either.
+      }
+    };
     // Fixed arity (every hook takes at most three arguments): no rest array per call.
     out[name] = (a?: unknown, b?: unknown, c?: unknown): void => {
       try {
-        (hook as (...x: unknown[]) => unknown).call(metrics, a, b, c);
+        const r = (hook as (...x: unknown[]) => unknown).call(metrics, a, b, c);
+        // An async hook's rejection would otherwise be unhandled, which ends a Node process.
+        if (isThenable(r)) r.then(undefined, report);
       } catch (e) {
-        if (reported) return;
-        reported = true;
-        try {
-          logger.warn({ hook: name, error: e instanceof Error ? e.message : String(e) }, 'wal: metrics hook threw; ignored');
-        } catch {
-          // A throwing logger must not reach the caller either.
-        }
+        report(e);
       }
     };
   }
@@ -133,7 +143,8 @@ export function guardLogger(logger: WalLogger): WalLogger {
   if (logger === noopLogger || GUARDED.has(logger)) return logger;
   const call = (level: 'debug' | 'info' | 'warn' | 'error', fields: Record<string, unknown>, msg: string): void => {
     try {
-      logger[level](fields, msg);
+      const r: unknown = logger[level](fields, msg);
+      if (isThenable(r)) r.then(undefined, () => {}); // an async logger's rejection: dropped too
     } catch {
       // dropped
     }

@@ -373,6 +373,48 @@ describe('hooks that throw', () => {
     expect(logger.lines.some((l) => l.level === 'error')).toBe(false);
   });
 
+  it('async hooks and loggers that reject: logged (hooks) or dropped (loggers), never an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const fs = new MapFileSystem();
+      const lines = captureLogger();
+      let loggerCalls = 0;
+      const rejectingLogger: WalLogger = {
+        debug: async () => {
+          loggerCalls++;
+          throw new Error('async logger down');
+        },
+        info: async () => {
+          loggerCalls++;
+          throw new Error('async logger down');
+        },
+        warn: (f, m) => lines.warn(f, m),
+        error: async () => {
+          loggerCalls++;
+          throw new Error('async logger down');
+        },
+      };
+      const rejects = async () => {
+        throw new Error('async boom');
+      };
+      const metrics: WalMetrics = { syncDuration: rejects, bytesWritten: rejects, recordsWritten: rejects, segmentCut: rejects };
+      const wal = await Wal.create(fs, DIR, META, { segmentSizeBytes: 4096, metrics, logger: rejectingLogger });
+      for (let i = 1; i <= 20; i++) await wal.save({ term: 1n, vote: 1n, commit: BigInt(i) }, [entry(i)]);
+      await wal.close();
+      // Let every rejection settle and Node report the unhandled ones.
+      await new Promise((r) => setTimeout(r, 50));
+      expect(unhandled).toEqual([]);
+      expect(loggerCalls).toBeGreaterThan(0); // info on segment cuts
+      const warned = lines.lines.filter((l) => l.msg === 'wal: metrics hook threw; ignored');
+      expect(warned.map((l) => l.fields.hook).sort()).toEqual(['bytesWritten', 'recordsWritten', 'segmentCut', 'syncDuration']);
+      expect(warned.every((l) => l.fields.error === 'async boom')).toBe(true);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('a throwing logger never fails a write', async () => {
     const fs = new MapFileSystem();
     let calls = 0;
