@@ -28,7 +28,7 @@ export { formatSegmentName, parseSegmentName, tryParseSegmentName } from './segm
 export type { SegmentName } from './segment-name.js';
 export { canonicalDump, formatCanonicalDump } from './canonical-dump.js';
 export type { CanonicalDump, CanonicalDumpEntry } from './canonical-dump.js';
-export { crc32cUpdate } from './crc32c.js';
+export { crc32cUpdate, crc32cImplementation } from './crc32c.js';
 export { RecordType } from './codec/messages.js';
 export { RecordDecoder } from './record-decoder.js';
 export type { DecodedRecord, SegmentSource, RecordDecoderOptions } from './record-decoder.js';

@@ -6,7 +6,7 @@
  * Fast path: when the whole frame fits under the page writer's watermark (the usual case), the record is
  * encoded directly into the page buffer: an entry's data is copied once, into the write buffer.
  */
-import { crc32cUpdate } from './crc32c.js';
+import { crc32cUpdate, crc32cUpdateRange } from './crc32c.js';
 import { FRAME_HEADER_BYTES, padBytes, writeLengthWord } from './codec/frame.js';
 import { RecordType, entrySize, recordHeaderSize, writeEntry, writeRecordHeader } from './codec/messages.js';
 import { varint32Size } from './codec/wire.js';
@@ -82,7 +82,7 @@ export class RecordEncoder {
     const assumedHeader = 1 + 1 + 1 + 5 + 1 + dataLenSize; // 08 <type=2> 10 <crc:5> 1a <len>
     const dataAt = at + FRAME_HEADER_BYTES + assumedHeader;
     writeEntry(buf, dataAt, e);
-    this.crc = crc32cUpdate(this.crc, buf.subarray(dataAt, dataAt + es));
+    this.crc = crc32cUpdateRange(this.crc, buf, dataAt, dataAt + es);
     const header = 1 + 1 + 1 + varint32Size(this.crc) + 1 + dataLenSize;
     const recAt = at + FRAME_HEADER_BYTES;
     if (header !== assumedHeader) buf.copyWithin(recAt + header, dataAt, dataAt + es);

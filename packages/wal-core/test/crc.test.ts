@@ -1,17 +1,19 @@
 /**
  * CRC-32C (src/crc32c.ts): the check value, Go's continuation semantics, the format document's values,
- * and agreement of the JS table path (inputs < 48 bytes) with the native path (@node-rs/crc32).
+ * agreement of the portable implementation's JS table path (short inputs) with its @node-rs/crc32 path,
+ * and of the portable implementation with the one in use (@walnut/crc32c where it built).
  */
 import { crc32c as nativeCrc32c } from '@node-rs/crc32';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crc32cUpdate } from '../src/crc32c.js';
+import { crc32cImplementation, crc32cPortable, crc32cUpdate, crc32cUpdateRange } from '../src/crc32c.js';
 import { crc32cRef, unhex, utf8 } from './support/wal-bytes.js';
 
-/** Forces the JS path: every call sees fewer than 48 bytes. */
+/** Forces the portable implementation's JS path: every call sees fewer than 20 bytes. */
 function jsPath(crc: number, data: Uint8Array, step = 1): number {
   let c = crc;
-  for (let i = 0; i < data.length; i += step) c = crc32cUpdate(c, data.subarray(i, Math.min(i + step, data.length)));
+  for (let i = 0; i < data.length; i += step) c = crc32cPortable(c, data.subarray(i, Math.min(i + step, data.length)));
   return c;
 }
 
@@ -102,10 +104,13 @@ describe('CRC-32C', () => {
         const native = nativeCrc32c(buf, seed) >>> 0;
         expect(native, `native n=${n}`).toBe(ref);
         expect(jsPath(seed, plain), `js n=${n}`).toBe(ref);
-        expect(jsPath(seed, plain, 47), `js 47-byte steps n=${n}`).toBe(ref);
+        expect(jsPath(seed, plain, 19), `js 19-byte steps n=${n}`).toBe(ref);
         expect(crc32cUpdate(seed, plain), `crc32cUpdate(Uint8Array) n=${n}`).toBe(ref);
         expect(crc32cUpdate(seed, view), `crc32cUpdate(view at offset 37) n=${n}`).toBe(ref);
         expect(crc32cUpdate(seed, buf), `crc32cUpdate(Buffer) n=${n}`).toBe(ref);
+        expect(crc32cPortable(seed, view), `crc32cPortable(view) n=${n}`).toBe(ref);
+        expect(crc32cPortable(seed, backing, 37, 37 + n), `crc32cPortable(range) n=${n}`).toBe(ref);
+        expect(crc32cUpdateRange(seed, backing, 37, 37 + n), `crc32cUpdateRange n=${n}`).toBe(ref);
       }
     }
   });
@@ -114,6 +119,13 @@ describe('CRC-32C', () => {
     for (const n of [4096, 65536 + 13, 1 << 20]) {
       const b = randomBytes(n, n);
       expect(crc32cUpdate(0x12345678, b)).toBe(crc32cRef(0x12345678, b));
+      expect(crc32cPortable(0x12345678, b)).toBe(crc32cRef(0x12345678, b));
     }
+  });
+
+  it('uses @walnut/crc32c on x86-64 Linux with SSE4.2 (the workspace builds it; CI must not silently fall back)', () => {
+    const sse42 = process.platform === 'linux' && process.arch === 'x64' && /\bsse4_2\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (sse42) expect(crc32cImplementation).toBe('@walnut/crc32c');
+    else expect(['@walnut/crc32c', '@node-rs/crc32']).toContain(crc32cImplementation);
   });
 });

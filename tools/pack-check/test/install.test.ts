@@ -1,6 +1,6 @@
 /**
  * The packed tarballs on their own, outside the repository: each is unpacked into node_modules of a
- * fresh project in the temp directory, which is then imported by plain Node.js, type-checked by a
+ * fresh project in the temp directory, install scripts run as npm would run them, which is then imported by plain Node.js, type-checked by a
  * consumer under NodeNext resolution, and whose `walnut` bin runs through its shebang.
  *
  * Why not `npm install --offline <tarballs>`: npm resolves the tarballs' dependency ranges against
@@ -8,7 +8,7 @@
  * of the locked versions but no metadata (a fresh CI machine) or metadata newer than the lock (a
  * developer's machine, where npm then picks a version whose tarball is not cached): both end in
  * ENOTCACHED, and going to the registry would make this check depend on the network. So the external
- * dependencies each tarball declares (dependencies and peerDependencies, nothing else) are linked from
+ * dependencies each tarball declares (dependencies, optionalDependencies and peerDependencies, nothing else) are linked from
  * the repository's node_modules, where `npm ci` installed the locked versions. A package importing
  * something it does not declare, a file missing from a tarball, or an `exports`/`types` entry that
  * does not resolve fails here as it would for a user.
@@ -67,12 +67,18 @@ beforeAll(() => {
   }
   for (const ws of packages) {
     const m: Manifest = ws.manifest;
-    for (const dep of [...Object.keys(m.dependencies ?? {}), ...Object.keys(m.peerDependencies ?? {})]) {
+    for (const dep of [...Object.keys(m.dependencies ?? {}), ...Object.keys(m.optionalDependencies ?? {}), ...Object.keys(m.peerDependencies ?? {})]) {
       if (!names.includes(dep)) link(installed(dep, ws.dir), dep);
     }
   }
   // What a TypeScript consumer has anyway.
   link(installed('@types/node', root), '@types/node');
+  // What npm does after unpacking: run each package's install script (@walnut/crc32c builds its addon
+  // from the C sources in its tarball, so a file missing from the tarball fails here).
+  for (const ws of packages) {
+    if (ws.manifest.scripts?.['install'] === undefined) continue;
+    execFileSync('npm', ['run-script', 'install'], { cwd: join(app, 'node_modules', ws.manifest.name), stdio: 'pipe', env: plainEnv });
+  }
 });
 
 afterAll(() => {

@@ -118,7 +118,11 @@ describe.each(packages.map((p) => [p.manifest.name, p] as const))('%s tarball', 
   });
 
   it('declares every package its built code and declarations import, and no dependency they never import', () => {
-    const declared = new Set([...Object.keys(m.dependencies ?? {}), ...Object.keys(m.peerDependencies ?? {})]);
+    const declared = new Set([
+      ...Object.keys(m.dependencies ?? {}),
+      ...Object.keys(m.optionalDependencies ?? {}),
+      ...Object.keys(m.peerDependencies ?? {}),
+    ]);
     const imported = new Set<string>();
     const undeclared: string[] = [];
     for (const f of files.filter((x) => /^dist\/.*\.(js|d\.ts)$/.test(x.path))) {
@@ -131,7 +135,7 @@ describe.each(packages.map((p) => [p.manifest.name, p] as const))('%s tarball', 
     }
     expect(undeclared, 'imports missing from dependencies/peerDependencies').toEqual([]);
     expect(
-      Object.keys(m.dependencies ?? {}).filter((d) => !imported.has(d)),
+      [...Object.keys(m.dependencies ?? {}), ...Object.keys(m.optionalDependencies ?? {})].filter((d) => !imported.has(d)),
       'dependencies neither the built code nor its declarations import (devDependencies?)',
     ).toEqual([]);
     const both = Object.keys(m.dependencies ?? {}).filter((d) => d in (m.devDependencies ?? {}) || d in (m.peerDependencies ?? {}));
@@ -139,7 +143,7 @@ describe.each(packages.map((p) => [p.manifest.name, p] as const))('%s tarball', 
   });
 
   it('pins workspace dependencies to the workspace version', () => {
-    for (const field of ['dependencies', 'peerDependencies', 'devDependencies'] as const) {
+    for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies', 'devDependencies'] as const) {
       for (const [dep, range] of Object.entries(m[field] ?? {})) {
         const v = workspaceVersions.get(dep);
         if (v !== undefined) expect(range, `${field}.${dep}`).toBe(v);

@@ -27,7 +27,9 @@ export interface Manifest {
   files?: string[];
   engines?: Record<string, string>;
   sideEffects?: boolean | string[];
+  scripts?: Record<string, string>;
   dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
 }

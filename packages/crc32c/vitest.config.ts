@@ -1,0 +1,3 @@
+import { walnutVitestConfig } from '../../vitest.shared.ts';
+
+export default walnutVitestConfig();
