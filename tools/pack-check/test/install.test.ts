@@ -67,7 +67,11 @@ beforeAll(() => {
   }
   for (const ws of packages) {
     const m: Manifest = ws.manifest;
-    for (const dep of [...Object.keys(m.dependencies ?? {}), ...Object.keys(m.optionalDependencies ?? {}), ...Object.keys(m.peerDependencies ?? {})]) {
+    for (const dep of [
+      ...Object.keys(m.dependencies ?? {}),
+      ...Object.keys(m.optionalDependencies ?? {}),
+      ...Object.keys(m.peerDependencies ?? {}),
+    ]) {
       if (!names.includes(dep)) link(installed(dep, ws.dir), dep);
     }
   }
