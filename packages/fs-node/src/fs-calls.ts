@@ -54,6 +54,13 @@ function now<T>(f: () => T): Promise<T> {
     return Promise.reject(err);
   }
 }
+/**
+ * The same calls returning their result directly, for the handle's `io: 'sync'` fast path: no promise
+ * or closure per call (see NodeFileHandle.write).
+ */
+export const writeBlocking = (fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number =>
+  fs.writeSync(fd, buffer, offset, length, position);
+export const fdatasyncBlocking = (fd: number): void => fs.fdatasyncSync(fd);
 export const readNow = (fd: number, buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> =>
   now(() => fs.readSync(fd, buffer, offset, length, position));
 export const writeNow = (fd: number, buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> =>

@@ -53,6 +53,20 @@ export class NodeFileHandle implements FileHandle {
   }
 
   write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+    // io 'sync' fast path: the pwrite completes before this returns, so close() cannot run during it
+    // and no in-flight bookkeeping is needed; an allocate in progress still takes the queued path
+    // below. One settled promise instead of three async frames: after each fdatasync the WAL's append
+    // path runs with cold CPU caches here, and every frame saved shows in bench a.
+    if (this.#io === 'sync' && this.#allocating === undefined) {
+      try {
+        this.#checkOpen('write');
+        if (!this.#writable) throw fsError('EBADF', 'write', this.path, 'file handle is open read-only');
+        checkRange(buffer, offset, length, position, 'write', this.path);
+        return Promise.resolve(nodefs.writeBlocking(this.#fd, buffer, offset, length, position));
+      } catch (err) {
+        return Promise.reject(toFileSystemError(err, 'write', this.path));
+      }
+    }
     return this.#run('write', true, async (fd) => {
       checkRange(buffer, offset, length, position, 'write', this.path);
       while (this.#allocating !== undefined) await this.#allocating;
@@ -125,6 +139,16 @@ export class NodeFileHandle implements FileHandle {
 
   /** fdatasync(2). */
   datasync(): Promise<void> {
+    if (this.#io === 'sync') {
+      // The same fast path as write's.
+      try {
+        this.#checkOpen('fdatasync');
+        nodefs.fdatasyncBlocking(this.#fd);
+        return RESOLVED;
+      } catch (err) {
+        return Promise.reject(toFileSystemError(err, 'fdatasync', this.path));
+      }
+    }
     return this.#run('fdatasync', false, (fd) => (this.#io === 'sync' ? nodefs.fdatasyncNow(fd) : nodefs.fdatasync(fd)));
   }
 
@@ -242,6 +266,8 @@ export class NodeFileHandle implements FileHandle {
 }
 
 function noop(): void {}
+
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
  * Positional I/O only: node:fs treats a negative or null position as "the descriptor's current

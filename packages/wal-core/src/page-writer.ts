@@ -81,7 +81,9 @@ export class PageWriter {
     const n = this.buffered;
     // Account before the write completes: if the write fails the WAL is poisoned anyway.
     this.buffered = 0;
-    await writeFully(this.file, this.buf, 0, n, this.osOffset);
+    // One write is the usual case; writeFully only for the rest of a short one.
+    const done = await this.file.write(this.buf, 0, n, this.osOffset);
+    if (done < n) await writeFully(this.file, this.buf, done, n - done, this.osOffset + done);
     this.osOffset += n;
     this.onWrite?.(n);
   }

@@ -364,6 +364,29 @@ export function apiContractTests(factory: WalSuiteFactory): void {
       }),
     );
 
+    it(
+      'saves called in one tick share one datasync and land in call order; saves one after another each get their own',
+      withFixture(factory, async ({ fs: base, dir }) => {
+        const fs = new HookedFileSystem(base, {});
+        const w = await Wal.create(fs, dir, undefined, { segmentSizeBytes: SEG });
+        const datasyncs = () => fs.events.filter((e) => e.op === 'datasync' && e.phase === 'end').length;
+        const before = datasyncs();
+        // The first finds the WAL idle and is encoded at once; the rest join the sync it scheduled.
+        await Promise.all(
+          [1, 2, 3, 4, 5, 6, 7, 8].map((i) => w.save({ term: 1n, vote: 1n, commit: BigInt(i) }, [ent(i, 1, ascii(`t${i}`))])),
+        );
+        expect(datasyncs() - before, 'datasyncs for 8 saves in one tick').toBe(1);
+        for (let i = 9; i <= 11; i++) await w.save({ term: 1n, vote: 1n, commit: BigInt(i) }, [ent(i, 1, ascii(`t${i}`))]);
+        expect(datasyncs() - before, 'then one per awaited save').toBe(4);
+        await w.close();
+        const r = await Wal.open(fs, dir, ZERO);
+        const got = await r.readAll();
+        await r.close();
+        expect(got.entries.map((e) => new TextDecoder().decode(e.data))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((i) => `t${i}`));
+        expect(got.hardState.commit).toBe(11n);
+      }),
+    );
+
     for (const [segmentSize, what] of [
       [SEG, 'no cut'],
       [4096, 'cuts in between'],
