@@ -12,7 +12,7 @@ export default tseslint.config(
       '**/coverage/**',
       'data/**',
       'docs/api/**',
-      'packages/crc32c/build/**',
+      'packages/native/build/**',
     ],
   },
   js.configs.recommended,

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
-const pkgs = ['crc32c', 'wal-core', 'fs-node', 'fs-memory', 'conformance', 'cli', 'fs-s3-archive'];
+const pkgs = ['native', 'wal-core', 'fs-node', 'fs-memory', 'conformance', 'cli', 'fs-s3-archive'];
 
 export function walnutVitestConfig(options: { testTimeout?: number } = {}) {
   return defineConfig({

@@ -54,13 +54,30 @@ function now<T>(f: () => T): Promise<T> {
     return Promise.reject(err);
   }
 }
+/** pwrite, fdatasync and fsync in the calling thread, returning their result directly. */
+export interface BlockingIo {
+  write(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number;
+  fdatasync(fd: number): void;
+  fsync(fd: number): void;
+}
+
+/** Through node:fs's sync forms. */
+export const nodeBlockingIo: BlockingIo = {
+  write: (fd, buffer, offset, length, position) => fs.writeSync(fd, buffer, offset, length, position),
+  fdatasync: (fd) => fs.fdatasyncSync(fd),
+  fsync: (fd) => fs.fsyncSync(fd),
+};
+
 /**
- * The same calls returning their result directly, for the handle's `io: 'sync'` fast path: no promise
- * or closure per call (see NodeFileHandle.write).
+ * Through @walnut/native (an optional dependency, Linux), when it is installed: the same system calls
+ * without node:fs's JavaScript layer. Measured on bench a's commit pattern (160-byte pwrite + fdatasync,
+ * alternating blocks in one process): walnut's commit loop 5–8 % faster. Its errors carry `code`, `errno`
+ * and `syscall` like node:fs's, so they map to the same FileSystemErrors.
  */
-export const writeBlocking = (fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number =>
-  fs.writeSync(fd, buffer, offset, length, position);
-export const fdatasyncBlocking = (fd: number): void => fs.fdatasyncSync(fd);
+export const nativeBlockingIo: BlockingIo | undefined = await import('@walnut/native').then(
+  (m) => (m.posixIo === undefined ? undefined : { write: m.posixIo.pwrite, fdatasync: m.posixIo.fdatasync, fsync: m.posixIo.fsync }),
+  () => undefined,
+);
 export const readNow = (fd: number, buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> =>
   now(() => fs.readSync(fd, buffer, offset, length, position));
 export const writeNow = (fd: number, buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> =>

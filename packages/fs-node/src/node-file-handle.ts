@@ -23,6 +23,8 @@ export class NodeFileHandle implements FileHandle {
   readonly #writable: boolean;
   readonly #preallocation: Preallocation;
   readonly #io: NodeIo;
+  /** The calls of the `io: 'sync'` fast paths (write, datasync, sync). */
+  readonly #blocking: nodefs.BlockingIo;
   #closed = false;
   #closing: Promise<void> | undefined;
   /** Operations started and not yet finished (lock waits excluded, see {@link lock}). */
@@ -37,12 +39,20 @@ export class NodeFileHandle implements FileHandle {
   readonly #lockWaits = new Set<{ nativeDone: Promise<void>; reject: (err: unknown) => void }>();
 
   /** @internal */
-  constructor(path: string, fd: number, writable: boolean, preallocation: Preallocation = 'zero-fill', io: NodeIo = 'sync') {
+  constructor(
+    path: string,
+    fd: number,
+    writable: boolean,
+    preallocation: Preallocation = 'zero-fill',
+    io: NodeIo = 'sync',
+    blocking: nodefs.BlockingIo = nodefs.nodeBlockingIo,
+  ) {
     this.path = path;
     this.#fd = fd;
     this.#writable = writable;
     this.#preallocation = preallocation;
     this.#io = io;
+    this.#blocking = blocking;
   }
 
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
@@ -62,7 +72,7 @@ export class NodeFileHandle implements FileHandle {
         this.#checkOpen('write');
         if (!this.#writable) throw fsError('EBADF', 'write', this.path, 'file handle is open read-only');
         checkRange(buffer, offset, length, position, 'write', this.path);
-        return Promise.resolve(nodefs.writeBlocking(this.#fd, buffer, offset, length, position));
+        return Promise.resolve(this.#blocking.write(this.#fd, buffer, offset, length, position));
       } catch (err) {
         return Promise.reject(toFileSystemError(err, 'write', this.path));
       }
@@ -143,7 +153,7 @@ export class NodeFileHandle implements FileHandle {
       // The same fast path as write's.
       try {
         this.#checkOpen('fdatasync');
-        nodefs.fdatasyncBlocking(this.#fd);
+        this.#blocking.fdatasync(this.#fd);
         return RESOLVED;
       } catch (err) {
         return Promise.reject(toFileSystemError(err, 'fdatasync', this.path));
@@ -154,6 +164,15 @@ export class NodeFileHandle implements FileHandle {
 
   /** fsync(2). */
   sync(): Promise<void> {
+    if (this.#io === 'sync') {
+      try {
+        this.#checkOpen('fsync');
+        this.#blocking.fsync(this.#fd);
+        return RESOLVED;
+      } catch (err) {
+        return Promise.reject(toFileSystemError(err, 'fsync', this.path));
+      }
+    }
     return this.#run('fsync', false, (fd) => (this.#io === 'sync' ? nodefs.fsyncNow(fd) : nodefs.fsync(fd)));
   }
 

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { fileSystemSuite } from '@walnut/conformance';
 import { NodeFileSystem } from '../src/index.js';
 import { holdLockInChild } from './lock-holder.js';
@@ -29,6 +30,27 @@ fileSystemSuite({
     return { fs, dir: '/scratch', cleanup: () => rm(root, { recursive: true, force: true }) };
   },
   crossProcess: { holdLock: (path) => holdLockInChild(join(currentRoot, path)) },
+});
+
+// The same suite with writes and syncs through node:fs instead of @walnut/native (the default where
+// the addon is installed, which the test below requires on Linux).
+fileSystemSuite({
+  name: 'node (nativeIo: false)',
+  async create() {
+    const dir = await mkdtemp(join(tmpdir(), 'walnut-fs-node-nodefs-'));
+    const fs = new NodeFileSystem({ nativeIo: false });
+    if (fs.nativeIo) throw new Error('nativeIo: false still uses @walnut/native');
+    return { fs, dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  },
+  crossProcess: { holdLock: (path) => holdLockInChild(path) },
+});
+
+describe('nativeIo', () => {
+  it('is on by default on Linux with io sync (the workspace builds @walnut/native), off with io async', () => {
+    if (process.platform === 'linux') expect(new NodeFileSystem().nativeIo).toBe(true);
+    expect(new NodeFileSystem({ io: 'async' }).nativeIo).toBe(false);
+    expect(new NodeFileSystem({ nativeIo: false }).nativeIo).toBe(false);
+  });
 });
 
 // The same suite with the data path on the libuv pool (io: 'async'; the default is 'sync').

@@ -3,7 +3,7 @@
  * `crc32cUpdate(crc32cUpdate(0, a), b) === crc32cUpdate(0, a ‖ b)` and the CRC of nothing is 0.
  *
  * Two implementations, chosen once at load:
- * - `@walnut/crc32c` (an optional dependency, C built from source at install): three SSE4.2 crc32
+ * - `@walnut/native` (an optional dependency, C built from source at install): three SSE4.2 crc32
  *   streams at once, ~46 ns per 100-byte call, 11 GB/s at 1 KiB, 27 GB/s at 100 KiB here. The WAL
  *   checksums every byte it writes and reads, and this took CRC from 29 % of bench c's CPU time to a few.
  * - portable: @node-rs/crc32 (prebuilt, SSE4.2/ARMv8, one stream: ~130 ns per call, 3–6 GB/s) for all
@@ -45,7 +45,7 @@ export function crc32cPortable(crc: number, data: Uint8Array, start = 0, end = d
 type Crc32cRange = (crc: number, data: Uint8Array, start: number, end: number) => number;
 
 /** The addon's function when it loaded and the CPU has the instruction it uses, else undefined. */
-const walnutNative: Crc32cRange | undefined = await import('@walnut/crc32c').then(
+const walnutNative: Crc32cRange | undefined = await import('@walnut/native').then(
   (m) => (m.hardware ? m.crc32c : undefined),
   () => undefined,
 );
@@ -53,7 +53,7 @@ const walnutNative: Crc32cRange | undefined = await import('@walnut/crc32c').the
 const update: Crc32cRange = walnutNative ?? crc32cPortable;
 
 /** Which implementation {@link crc32cUpdate} uses in this process (for benchmarks and diagnostics). */
-export const crc32cImplementation: '@walnut/crc32c' | '@node-rs/crc32' = walnutNative ? '@walnut/crc32c' : '@node-rs/crc32';
+export const crc32cImplementation: '@walnut/native' | '@node-rs/crc32' = walnutNative ? '@walnut/native' : '@node-rs/crc32';
 
 /** Continues the CRC-32C `crc` over `data`. */
 export function crc32cUpdate(crc: number, data: Uint8Array): number {

@@ -1,7 +1,7 @@
 /**
  * CRC-32C (src/crc32c.ts): the check value, Go's continuation semantics, the format document's values,
  * agreement of the portable implementation's JS table path (short inputs) with its @node-rs/crc32 path,
- * and of the portable implementation with the one in use (@walnut/crc32c where it built).
+ * and of the portable implementation with the one in use (@walnut/native where it built).
  */
 import { crc32c as nativeCrc32c } from '@node-rs/crc32';
 import { readFileSync } from 'node:fs';
@@ -123,9 +123,9 @@ describe('CRC-32C', () => {
     }
   });
 
-  it('uses @walnut/crc32c on x86-64 Linux with SSE4.2 (the workspace builds it; CI must not silently fall back)', () => {
+  it('uses @walnut/native on x86-64 Linux with SSE4.2 (the workspace builds it; CI must not silently fall back)', () => {
     const sse42 = process.platform === 'linux' && process.arch === 'x64' && /\bsse4_2\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
-    if (sse42) expect(crc32cImplementation).toBe('@walnut/crc32c');
-    else expect(['@walnut/crc32c', '@node-rs/crc32']).toContain(crc32cImplementation);
+    if (sse42) expect(crc32cImplementation).toBe('@walnut/native');
+    else expect(['@walnut/native', '@node-rs/crc32']).toContain(crc32cImplementation);
   });
 });

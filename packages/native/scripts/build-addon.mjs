@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the addon (build/Release/walnut_crc32c.node) with node-gyp, from source, at install and build.
+// Builds the addon (build/Release/walnut_native.node) with node-gyp, from source, at install and build.
 //
 // - node-gyp: the one npm runs scripts with (npm_config_node_gyp), else one resolvable from here, else the one
 //   bundled with the npm beside this Node, else PATH.
@@ -8,14 +8,14 @@
 //   needs no download. Only when neither exists does node-gyp fetch them as it normally would.
 // - up to date (the .node newer than every source): nothing to do.
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, 'build', 'Release', 'walnut_crc32c.node');
-const sources = [join(root, 'binding.gyp'), join(root, 'native', 'crc32c.c')];
+const out = join(root, 'build', 'Release', 'walnut_native.node');
+const sources = [join(root, 'binding.gyp'), ...readdirSync(join(root, 'native')).map((f) => join(root, 'native', f))];
 
 if (existsSync(out) && sources.every((s) => statSync(s).mtimeMs <= statSync(out).mtimeMs)) process.exit(0);
 
@@ -48,7 +48,7 @@ if (!process.env.npm_config_nodedir) {
 const [cmd, ...pre] = nodeGyp();
 const r = spawnSync(cmd, [...pre, ...args], { cwd: root, stdio: 'inherit' });
 if (r.error) {
-  console.error(`@walnut/crc32c: could not run node-gyp (${r.error.message}); walnut falls back to @node-rs/crc32`);
+  console.error(`@walnut/native: could not run node-gyp (${r.error.message}); walnut falls back to @node-rs/crc32 and node:fs`);
   process.exit(1);
 }
 process.exit(r.status ?? 1);

@@ -1,5 +1,5 @@
 /*
- * CRC-32C (Castagnoli) for walnut's append and read paths, as a Node-API addon.
+ * CRC-32C (Castagnoli) for walnut's append and read paths.
  *
  * Why native and hand-written: the WAL checksums every byte it writes and reads, and on this machine's
  * kind the best npm option (@node-rs/crc32) runs one crc32 instruction stream at ~3-6 GB/s plus ~130 ns
@@ -16,7 +16,7 @@
  * Semantics are Go's crc32.Update(crc, castagnoliTable, p): the value passed in and the value returned
  * are "finished" CRCs (complemented in and out), so update(update(0, a), b) == update(0, a || b).
  */
-#include <node_api.h>
+#include "walnut.h"
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -267,14 +267,15 @@ static napi_value update_common(napi_env env, napi_callback_info info, bool forc
 static napi_value js_update(napi_env env, napi_callback_info info) { return update_common(env, info, false); }
 static napi_value js_update_software(napi_env env, napi_callback_info info) { return update_common(env, info, true); }
 
-NAPI_MODULE_INIT() {
+/* Adds crc32c, crc32cSoftware and hardware to `exports` (called by addon.c). */
+napi_status walnut_register_crc32c(napi_env env, napi_value exports) {
   pthread_once(&init_once, init_tables);
   napi_value fn, flag;
-  CHECK(napi_create_function(env, "crc32c", NAPI_AUTO_LENGTH, js_update, NULL, &fn));
-  CHECK(napi_set_named_property(env, exports, "crc32c", fn));
-  CHECK(napi_create_function(env, "crc32cSoftware", NAPI_AUTO_LENGTH, js_update_software, NULL, &fn));
-  CHECK(napi_set_named_property(env, exports, "crc32cSoftware", fn));
-  CHECK(napi_get_boolean(env, have_sse42, &flag));
-  CHECK(napi_set_named_property(env, exports, "hardware", flag));
-  return exports;
+  napi_status s;
+  if ((s = napi_create_function(env, "crc32c", NAPI_AUTO_LENGTH, js_update, NULL, &fn)) != napi_ok) return s;
+  if ((s = napi_set_named_property(env, exports, "crc32c", fn)) != napi_ok) return s;
+  if ((s = napi_create_function(env, "crc32cSoftware", NAPI_AUTO_LENGTH, js_update_software, NULL, &fn)) != napi_ok) return s;
+  if ((s = napi_set_named_property(env, exports, "crc32cSoftware", fn)) != napi_ok) return s;
+  if ((s = napi_get_boolean(env, have_sse42, &flag)) != napi_ok) return s;
+  return napi_set_named_property(env, exports, "hardware", flag);
 }
