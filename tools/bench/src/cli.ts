@@ -175,7 +175,9 @@ async function runRounds(base: string, bin: string | undefined): Promise<void> {
     rmSync(d, { recursive: true, force: true });
     return d;
   };
+  let currentRound = 0;
   const record = (r: RunResult) => {
+    r.round = currentRound;
     runs.push(r);
     process.stderr.write(
       `  ${r.impl.padEnd(6)} ${r.workload}  ${r.seconds.toFixed(2)} s  ${Math.round(r.savesPerSec)} saves/s  ${Math.round(r.entriesPerSec)} entries/s  ${r.MBps.toFixed(1)} MB/s\n`,
@@ -183,6 +185,7 @@ async function runRounds(base: string, bin: string | undefined): Promise<void> {
   };
 
   for (let round = 0; round < rounds; round++) {
+    currentRound = round;
     process.stderr.write(`round ${round + 1}/${rounds}\n`);
     const flip = round % 2 === 1;
     for (const w of ['a', 'b'].filter((x) => only.includes(x))) {
@@ -274,6 +277,17 @@ async function runRounds(base: string, bin: string | undefined): Promise<void> {
     const xs = runs.filter((r) => r.impl === impl && r.workload === w).map((r) => r[key]);
     return xs.length ? median(xs) : NaN;
   };
+  // The issue's definition: the median over rounds of each round's ratio. Runs of one round ran minutes
+  // apart at most, so the pair sees the same machine; a ratio of medians could pair a fast round's walnut
+  // with a slow round's etcd.
+  const ratio = (a: string, b: string, w: string, key: 'savesPerSec' | 'entriesPerSec' | 'MBps') => {
+    const xs: number[] = [];
+    for (const ra of runs.filter((r) => r.impl === a && r.workload === w)) {
+      const rb = runs.find((r) => r.impl === b && r.workload === w && r.round === ra.round);
+      if (rb) xs.push(ra[key] / rb[key]);
+    }
+    return xs.length ? median(xs) : NaN;
+  };
   const metric: Record<string, 'savesPerSec' | 'entriesPerSec' | 'MBps'> = {
     a: 'savesPerSec',
     b: 'entriesPerSec',
@@ -298,9 +312,9 @@ async function runRounds(base: string, bin: string | undefined): Promise<void> {
         etcd: etcdV,
         raw,
         sqlite,
-        walnutPerEtcd: walnut / etcdV,
-        walnutPerRaw: walnut / raw,
-        walnutPerSqlite: walnut / sqlite,
+        walnutPerEtcd: ratio('walnut', 'etcd', w, k),
+        walnutPerRaw: ratio('walnut', 'raw', w, k),
+        walnutPerSqlite: ratio('walnut', 'sqlite', w, k),
         eOverA: w === 'e' ? walnut / med('walnut', 'a', 'savesPerSec') : NaN,
         fRssGrowthMB: w === 'f' ? med('walnut', 'f', 'peakRssMB') - med('walnut', 'f16', 'peakRssMB') : NaN,
         walnutPeakRssMB: med('walnut', w, 'peakRssMB'),
@@ -309,7 +323,7 @@ async function runRounds(base: string, bin: string | undefined): Promise<void> {
   const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '—');
   const g = (x: number) => (Number.isFinite(x) ? (x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(1)) : '—');
   const lines = [
-    `walnut benchmarks — ${quick ? 'quick, ' : ''}fs-node io ${process.env['WALNUT_BENCH_IO'] ?? 'sync'}, ${rounds} round(s), medians; ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+    `walnut benchmarks — ${quick ? 'quick, ' : ''}fs-node io ${process.env['WALNUT_BENCH_IO'] ?? 'sync'}, ${rounds} round(s); ratios: median of the rounds' ratios, figures: medians; ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
   ];
   if (rows.length)
     lines.push(

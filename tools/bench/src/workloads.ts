@@ -28,6 +28,8 @@ export interface RunResult {
   savesPerSec: number;
   MBps: number;
   peakRssMB: number;
+  /** The round of the run (set by the orchestrator), so ratios pair runs of the same round. */
+  round?: number;
 }
 
 /** Sizes of the write workloads (etcd's, or scaled down with --quick). */
