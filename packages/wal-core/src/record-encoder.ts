@@ -8,10 +8,26 @@
  */
 import { crc32cUpdate, crc32cUpdateRange } from './crc32c.js';
 import { FRAME_HEADER_BYTES, padBytes, writeLengthWord } from './codec/frame.js';
-import { RecordType, entrySizeFast, recordHeaderSize, writeEntryFast, writeRecordHeader } from './codec/messages.js';
+import {
+  RecordType,
+  entrySizeFast,
+  hardStateSize,
+  recordHeaderSize,
+  writeEntryFast,
+  writeHardState,
+  writeRecordHeader,
+} from './codec/messages.js';
 import { varint32Size } from './codec/wire.js';
 import type { PageWriter } from './page-writer.js';
-import type { Entry } from './types.js';
+import type { Entry, HardState } from './types.js';
+
+/**
+ * Bytes of a record header whose crc varint takes 5 bytes, for `ds` bytes of data: 08 <type> 10 <crc:5>
+ * 1a <len>. Record data is serialized after this much room, then moved if the real header is shorter.
+ */
+function assumedHeaderBytes(ds: number): number {
+  return 1 + 1 + 1 + 5 + 1 + varint32Size(ds);
+}
 
 /** etcd's encoder scratch (1 MiB); larger records get a one-off allocation. */
 const SCRATCH_BYTES = 1024 * 1024;
@@ -100,22 +116,43 @@ export class RecordEncoder {
   }
 
   /**
+   * Encodes a HardState record straight into the page buffer, without serializing it separately first,
+   * if it fits under the watermark, and returns true; returns false, with nothing written, otherwise.
+   */
+  tryEncodeHardState(hs: HardState): boolean {
+    const ds = hardStateSize(hs);
+    const pw = this.pw;
+    if (!pw.fits(FRAME_HEADER_BYTES + MAX_HEADER + ds + 7)) return false;
+    const at = pw.buffered;
+    const dataAt = at + FRAME_HEADER_BYTES + assumedHeaderBytes(ds);
+    writeHardState(pw.buf, dataAt, hs);
+    pw.commitDirect(this.frameInPlace(pw.buf, at, RecordType.State, dataAt, ds));
+    return true;
+  }
+
+  /**
    * Writes the whole frame of an Entry record of encoded size `es` at `buf[at..]` (the caller made room
    * for the worst case) and advances the CRC; returns the frame's length.
    */
   private serializeEntry(buf: Uint8Array, at: number, e: Entry, es: number): number {
-    // Serialize the entry where it would go with a 5-byte crc varint, compute the CRC over it in place,
-    // then write the header in front and close the gap if the crc varint is shorter (rare: crc < 2^28).
-    const dataLenSize = varint32Size(es);
-    const assumedHeader = 1 + 1 + 1 + 5 + 1 + dataLenSize; // 08 <type=2> 10 <crc:5> 1a <len>
-    const dataAt = at + FRAME_HEADER_BYTES + assumedHeader;
+    const dataAt = at + FRAME_HEADER_BYTES + assumedHeaderBytes(es);
     writeEntryFast(buf, dataAt, e);
-    this.crc = crc32cUpdateRange(this.crc, buf, dataAt, dataAt + es);
-    const header = 1 + 1 + 1 + varint32Size(this.crc) + 1 + dataLenSize;
+    return this.frameInPlace(buf, at, RecordType.Entry, dataAt, es);
+  }
+
+  /**
+   * Completes a frame whose record data (`ds` bytes) the caller serialized at `dataAt`, where it would
+   * go with a 5-byte crc varint (see {@link assumedHeaderBytes}): computes the CRC over the data in place,
+   * writes the length word and the record header in front, closes the gap if the crc varint is shorter
+   * (rare: crc < 2^28) and zeroes the padding. Advances the CRC; returns the frame's length.
+   */
+  private frameInPlace(buf: Uint8Array, at: number, type: number, dataAt: number, ds: number): number {
+    this.crc = crc32cUpdateRange(this.crc, buf, dataAt, dataAt + ds);
+    const header = 1 + 1 + 1 + varint32Size(this.crc) + 1 + varint32Size(ds);
     const recAt = at + FRAME_HEADER_BYTES;
-    if (header !== assumedHeader) buf.copyWithin(recAt + header, dataAt, dataAt + es);
-    writeRecordHeader(buf, recAt, RecordType.Entry, this.crc, es);
-    const n = header + es;
+    if (recAt + header !== dataAt) buf.copyWithin(recAt + header, dataAt, dataAt + ds);
+    writeRecordHeader(buf, recAt, type, this.crc, ds);
+    const n = header + ds;
     const frame = FRAME_HEADER_BYTES + n + padBytes(n);
     writeLengthWord(buf, at, n);
     buf.fill(0, recAt + n, at + frame);

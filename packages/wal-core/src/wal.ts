@@ -545,7 +545,7 @@ export class Wal {
       if (entries.length > 0) this.countRecords('entry', entries.length);
       if (!isEmptyHardState(hs)) {
         this.state = hs;
-        if (!enc.tryEncode(RecordType.State, encodeHardState(hs)))
+        if (!enc.tryEncodeHardState(hs))
           throw new Error('walnut internal error: a HardState did not fit the write buffer within its bound');
         this.countRecords('state', 1);
       }

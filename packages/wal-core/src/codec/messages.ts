@@ -212,15 +212,24 @@ export function encodeHardState(s: HardState): Uint8Array {
   checkUint64('hardState.term', s.term);
   checkUint64('hardState.vote', s.vote);
   checkUint64('hardState.commit', s.commit);
-  const out = new Uint8Array(3 + varint64Size(s.term) + varint64Size(s.vote) + varint64Size(s.commit));
-  let p = 0;
-  out[p++] = 0x08;
-  p = writeVarint64(out, p, s.term);
-  out[p++] = 0x10;
-  p = writeVarint64(out, p, s.vote);
-  out[p++] = 0x18;
-  writeVarint64(out, p, s.commit);
+  const out = new Uint8Array(hardStateSize(s));
+  writeHardState(out, 0, s);
   return out;
+}
+
+/** Encoded size of a raftpb.HardState (all three fields, always). */
+export function hardStateSize(s: HardState): number {
+  return 3 + varint64Size(s.term) + varint64Size(s.vote) + varint64Size(s.commit);
+}
+
+/** Writes a raftpb.HardState at `pos` (the caller validated it); returns the new position. */
+export function writeHardState(buf: Uint8Array, pos: number, s: HardState): number {
+  buf[pos++] = 0x08;
+  pos = writeVarint64(buf, pos, s.term);
+  buf[pos++] = 0x10;
+  pos = writeVarint64(buf, pos, s.vote);
+  buf[pos++] = 0x18;
+  return writeVarint64(buf, pos, s.commit);
 }
 
 /** Decodes a raftpb.HardState. */
