@@ -66,7 +66,7 @@ describe.runIf(process.platform === 'linux')('posixIo (Linux)', () => {
     const d = new Uint8Array(8);
     for (const fd of [-1, 1.5, 2 ** 31, NaN, '3', undefined]) expect(() => io.pwrite(fd as number, d, 0, 1, 0)).toThrow(TypeError);
     for (const bad of [new Uint16Array(4), new ArrayBuffer(8), [1], 'abc', null])
-      expect(() => io.pwrite(1, bad as Uint8Array, 0, 1, 0)).toThrow(TypeError);
+      expect(() => io.pwrite(1, bad as unknown as Uint8Array, 0, 1, 0)).toThrow(TypeError);
     expect(() => io.pwrite(1, d, 4, 5, 0)).toThrow(RangeError);
     expect(() => io.pwrite(1, d, -1, 1, 0)).toThrow(RangeError);
     expect(() => io.pwrite(1, d, 0, 1, -1)).toThrow(RangeError);
