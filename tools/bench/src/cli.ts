@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench [-- --quick] [--rounds N] [--json FILE] [--only a,b,c,d,e,f,h] [--s3] [--no-etcd] [--no-sqlite]`
+ * `npm run bench [-- --quick] [--rounds N] [--settle MS] [--json FILE] [--only a,b,c,d,e,f,h] [--s3] [--no-etcd] [--no-sqlite]`
  *
  * Runs each workload for walnut (fs-node), etcd's Go WAL (the reference harness) and the raw disk in
  * Node — and better-sqlite3 on a and b — alternating implementations round by round (A B A B, so drift
@@ -29,6 +29,7 @@ const opt = (name: string) => {
 };
 const quick = flag('--quick');
 const rounds = Number(opt('--rounds') ?? (quick ? 1 : 3));
+const settleMs = Number(opt('--settle') ?? (quick ? 200 : 1000));
 const only = (opt('--only') ?? `a,b,c,d,e,f${flag('--s3') ? ',h' : ''}`).split(',');
 if (flag('--s3') && !only.includes('h')) only.push('h');
 const withEtcd = !flag('--no-etcd') && only.some((w) => ['a', 'b', 'c', 'd'].includes(w));
@@ -80,12 +81,26 @@ function ensureS3(root: string): () => void {
   return running ? () => {} : () => void run(['stop'], 120_000);
 }
 
+/**
+ * Before every measured run: write back everything (sync(1)) and wait `--settle` ms (default 1,000), so a
+ * run does not start while the disk still works off the previous run's writes and the deletion of its
+ * files (the virtio disk here is mounted with `discard`). Observed without it: in rounds that followed a
+ * round's c/d/e/f (about 1.5 GB written and deleted), walnut's b took 0.43–0.45 s against 0.28–0.35 s in
+ * nine rounds of b alone; its segment zero-fill competes with that backlog, etcd's fallocate writes nothing.
+ */
+async function settle(): Promise<void> {
+  execFileSync('sync');
+  await new Promise((resolve) => setTimeout(resolve, settleMs));
+}
+
 async function node(impl: string, workload: string, dir: string): Promise<RunResult> {
+  await settle();
   const out = await exec(process.execPath, [join(here, 'run-one.js'), impl, workload, dir, ...(quick ? ['--quick'] : [])]);
   return JSON.parse(out.trim().split('\n').pop()!) as RunResult;
 }
 
 async function etcd(bin: string, workload: string, dir: string): Promise<RunResult> {
+  await settle();
   const r = JSON.parse((await exec(bin, ['bench', dir, workload])).trim()) as {
     saves: number;
     entries: number;
