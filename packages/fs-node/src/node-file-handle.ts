@@ -149,30 +149,13 @@ export class NodeFileHandle implements FileHandle {
 
   /** fdatasync(2). */
   datasync(): Promise<void> {
-    if (this.#io === 'sync') {
-      // The same fast path as write's.
-      try {
-        this.#checkOpen('fdatasync');
-        this.#blocking.fdatasync(this.#fd);
-        return RESOLVED;
-      } catch (err) {
-        return Promise.reject(toFileSystemError(err, 'fdatasync', this.path));
-      }
-    }
+    if (this.#io === 'sync') return this.#syncNow('fdatasync', this.#blocking.fdatasync);
     return this.#run('fdatasync', false, (fd) => (this.#io === 'sync' ? nodefs.fdatasyncNow(fd) : nodefs.fdatasync(fd)));
   }
 
   /** fsync(2). */
   sync(): Promise<void> {
-    if (this.#io === 'sync') {
-      try {
-        this.#checkOpen('fsync');
-        this.#blocking.fsync(this.#fd);
-        return RESOLVED;
-      } catch (err) {
-        return Promise.reject(toFileSystemError(err, 'fsync', this.path));
-      }
-    }
+    if (this.#io === 'sync') return this.#syncNow('fsync', this.#blocking.fsync);
     return this.#run('fsync', false, (fd) => (this.#io === 'sync' ? nodefs.fsyncNow(fd) : nodefs.fsync(fd)));
   }
 
@@ -269,6 +252,17 @@ export class NodeFileHandle implements FileHandle {
         this.#drained = undefined;
         drained();
       }
+    }
+  }
+
+  /** The `io: 'sync'` fast path of datasync and sync, as write's: the call completes before this returns. */
+  #syncNow(syscall: string, call: (fd: number) => void): Promise<void> {
+    try {
+      this.#checkOpen(syscall);
+      call(this.#fd);
+      return RESOLVED;
+    } catch (err) {
+      return Promise.reject(toFileSystemError(err, syscall, this.path));
     }
   }
 

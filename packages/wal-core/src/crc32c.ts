@@ -4,7 +4,7 @@
  *
  * Two implementations, chosen once at load:
  * - `@walnut/native` (an optional dependency, C built from source at install): three SSE4.2 crc32
- *   streams at once, ~46 ns per 100-byte call, 11 GB/s at 1 KiB, 27 GB/s at 100 KiB here. The WAL
+ *   streams at once, ~68 ns per 100-byte call, 10 GB/s at 1 KiB, 26 GB/s at 100 KiB here. The WAL
  *   checksums every byte it writes and reads, and this took CRC from 29 % of bench c's CPU time to a few.
  * - portable: @node-rs/crc32 (prebuilt, SSE4.2/ARMv8, one stream: ~130 ns per call, 3–6 GB/s) for all
  *   but tiny inputs, a JS table below {@link NATIVE_THRESHOLD}. Used when the addon did not build or

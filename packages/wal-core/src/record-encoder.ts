@@ -8,15 +8,7 @@
  */
 import { crc32cUpdate, crc32cUpdateRange } from './crc32c.js';
 import { FRAME_HEADER_BYTES, padBytes, writeLengthWord } from './codec/frame.js';
-import {
-  RecordType,
-  entrySizeFast,
-  hardStateSize,
-  recordHeaderSize,
-  writeEntryFast,
-  writeHardState,
-  writeRecordHeader,
-} from './codec/messages.js';
+import { RecordType, entrySize, hardStateSize, recordHeaderSize, writeEntry, writeHardState, writeRecordHeader } from './codec/messages.js';
 import { varint32Size } from './codec/wire.js';
 import type { PageWriter } from './page-writer.js';
 import type { Entry, HardState } from './types.js';
@@ -92,11 +84,10 @@ export class RecordEncoder {
   /**
    * Encodes an Entry record straight into the page buffer when its worst-case frame fits under the
    * watermark (the usual case) and returns true; returns false, having written nothing, otherwise
-   * (then {@link encodeEntry} does it). Synchronous: the append loop calls it without a promise per
-   * entry, which on bench b (100 entries per save) was a third of walnut's JavaScript time per save.
+   * (then {@link encodeEntry} does it). Synchronous, so the append loop makes no promise per entry.
    */
   tryEncodeEntry(e: Entry): boolean {
-    const es = entrySizeFast(e);
+    const es = entrySize(e);
     const pw = this.pw;
     if (!pw.fits(FRAME_HEADER_BYTES + MAX_HEADER + es + 7)) return false;
     pw.commitDirect(this.serializeEntry(pw.buf, pw.buffered, e, es));
@@ -108,7 +99,7 @@ export class RecordEncoder {
     if (this.tryEncodeEntry(e)) return;
     // Does not fit under the watermark: serialize into the scratch buffer and let the page writer
     // split it at page boundaries as etcd's two buffered writes would.
-    const es = entrySizeFast(e);
+    const es = entrySize(e);
     const buf = this.scratchFor(FRAME_HEADER_BYTES + MAX_HEADER + es + 7);
     const frame = this.serializeEntry(buf, 0, e, es);
     await this.pw.write(buf.subarray(0, FRAME_HEADER_BYTES));
@@ -136,7 +127,7 @@ export class RecordEncoder {
    */
   private serializeEntry(buf: Uint8Array, at: number, e: Entry, es: number): number {
     const dataAt = at + FRAME_HEADER_BYTES + assumedHeaderBytes(es);
-    writeEntryFast(buf, dataAt, e);
+    writeEntry(buf, dataAt, e);
     return this.frameInPlace(buf, at, RecordType.Entry, dataAt, es);
   }
 

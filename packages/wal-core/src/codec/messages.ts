@@ -7,7 +7,7 @@
  */
 import { walpb } from '../generated/proto.js';
 import type { Entry, HardState, Snapshot } from '../types.js';
-import { ProtoReader, WireError, varint32Size, varint53Size, varint64Size, writeVarint32, writeVarint53, writeVarint64 } from './wire.js';
+import { ProtoReader, WireError, varint32Size, varint64Size, writeVarint32, writeVarint64 } from './wire.js';
 
 /** walpb record types. */
 export const RecordType = {
@@ -130,49 +130,6 @@ export function writeEntry(buf: Uint8Array, pos: number, e: Entry): number {
     pos += d.length;
   }
   return pos;
-}
-
-/** 2^53 - 1 as a bigint: uint64 values up to it convert to numbers exactly. */
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
-/**
- * The append path's entry serializer: the same bytes as {@link writeEntry}, but term and index are
- * converted to numbers once when they are below 2^53 (every realistic raft log), which removes most
- * of the BigInt work per entry. Returns the new position.
- */
-export function writeEntryFast(buf: Uint8Array, pos: number, e: Entry): number {
-  const term = e.term;
-  const index = e.index;
-  if (term > MAX_SAFE || index > MAX_SAFE) return writeEntry(buf, pos, e);
-  buf[pos++] = 0x08;
-  pos = writeVarint32(buf, pos, e.type);
-  buf[pos++] = 0x10;
-  pos = writeVarint53(buf, pos, Number(term));
-  buf[pos++] = 0x18;
-  pos = writeVarint53(buf, pos, Number(index));
-  const d = e.data;
-  if (d !== undefined) {
-    buf[pos++] = 0x22;
-    pos = writeVarint32(buf, pos, d.length);
-    buf.set(d, pos);
-    pos += d.length;
-  }
-  return pos;
-}
-
-/** {@link entrySize} without BigInt arithmetic for term and index below 2^53. */
-export function entrySizeFast(e: Entry): number {
-  const term = e.term;
-  const index = e.index;
-  if (term > MAX_SAFE || index > MAX_SAFE) return entrySize(e);
-  const d = e.data;
-  return (
-    3 +
-    varint32Size(e.type) +
-    varint53Size(Number(term)) +
-    varint53Size(Number(index)) +
-    (d === undefined ? 0 : 1 + varint32Size(d.length) + d.length)
-  );
 }
 
 /** Encodes a raftpb.Entry into a new array. */

@@ -52,33 +52,6 @@ export function writeVarint32(buf: Uint8Array, pos: number, v: number): number {
   return pos;
 }
 
-/**
- * Number of bytes of the varint encoding of a non-negative integer below 2^53 (a uint64 that
- * converted to a number exactly): the hot path's form, without BigInt arithmetic.
- */
-export function varint53Size(v: number): number {
-  if (v < 0x10000000) return varint32Size(v);
-  let n = 4;
-  v = Math.floor(v / 0x10000000);
-  while (v > 0) {
-    n++;
-    v = Math.floor(v / 0x80);
-  }
-  return n;
-}
-
-/** Writes a non-negative integer below 2^53 as a varint at `pos`; returns the new position. */
-export function writeVarint53(buf: Uint8Array, pos: number, v: number): number {
-  if (v < 0x80000000) return writeVarint32(buf, pos, v);
-  // Division stays exact below 2^53; bit operators would truncate to 32 bits.
-  while (v >= 0x80) {
-    buf[pos++] = (v % 0x80) | 0x80;
-    v = Math.floor(v / 0x80);
-  }
-  buf[pos++] = v;
-  return pos;
-}
-
 /** Writes a uint64 varint at `pos`; returns the new position. */
 export function writeVarint64(buf: Uint8Array, pos: number, v: bigint): number {
   if (v < 0x100000000n) return writeVarint32(buf, pos, Number(v));
