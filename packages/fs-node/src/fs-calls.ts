@@ -9,6 +9,7 @@
  * may change this choice; keeping every call in this one file makes that a local change.
  */
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 
 type Callback<T> = (err: NodeJS.ErrnoException | null, value: T) => void;
 
@@ -74,10 +75,20 @@ export const nodeBlockingIo: BlockingIo = {
  * alternating blocks in one process): walnut's commit loop 5–8 % faster. Its errors carry `code`, `errno`
  * and `syscall` like node:fs's, so they map to the same FileSystemErrors.
  */
-export const nativeBlockingIo: BlockingIo | undefined = await import('@walnut/native').then(
-  (m) => (m.posixIo === undefined ? undefined : { write: m.posixIo.pwrite, fdatasync: m.posixIo.fdatasync, fsync: m.posixIo.fsync }),
-  () => undefined,
-);
+export const nativeBlockingIo: BlockingIo | undefined = loadNativeBlockingIo();
+
+/** Loaded synchronously (the addon's CommonJS entry), so this module has no top-level await. */
+function loadNativeBlockingIo(): BlockingIo | undefined {
+  try {
+    const m = createRequire(import.meta.url)('@walnut/native/binding') as {
+      posixIo?: Omit<BlockingIo, 'write'> & { pwrite: BlockingIo['write'] };
+    };
+    const io = m.posixIo;
+    return io === undefined ? undefined : { write: io.pwrite, fdatasync: io.fdatasync, fsync: io.fsync };
+  } catch {
+    return undefined;
+  }
+}
 export const readNow = (fd: number, buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> =>
   now(() => fs.readSync(fd, buffer, offset, length, position));
 export const writeNow = (fd: number, buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> =>

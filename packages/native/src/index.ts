@@ -11,35 +11,18 @@
  * @packageDocumentation
  */
 import { createRequire } from 'node:module';
-import { getSystemErrorName } from 'node:util';
 
-/** The addon's exports, as the C code registers them (native/addon.c). */
+/** What binding.cjs exports (it loads the addon synchronously and shapes posixIo's errors). */
 interface Binding {
   crc32c(crc: number, data: Uint8Array, start?: number, end?: number): number;
   crc32cSoftware(crc: number, data: Uint8Array, start?: number, end?: number): number;
   hardware: boolean;
-  posixIo?: {
-    pwrite(fd: number, data: Uint8Array, offset: number, length: number, position: number): number;
-    fdatasync(fd: number): number;
-    fsync(fd: number): number;
-  };
+  posixIo: PosixIo | undefined;
 }
 
-// Built by scripts/build-addon.mjs at install (and by the workspace's build). If it is missing, importing
-// this module throws: wal-core and fs-node catch that and use their portable code instead.
-const binding = load();
-
-function load(): Binding {
-  try {
-    return createRequire(import.meta.url)('../build/Release/walnut_native.node') as Binding;
-  } catch (err) {
-    throw new Error(
-      '@walnut/native: the native addon is not built or does not load (build it with `npm rebuild @walnut/native`; ' +
-        `it needs a C compiler, make and Python 3): ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
-}
+// One loader for ESM users (this module) and for wal-core and fs-node, which require it synchronously.
+// Throws if the addon is not built.
+const binding = createRequire(import.meta.url)('../binding.cjs') as Binding;
 
 /**
  * True when the CPU has the CRC-32C instruction this addon uses (x86-64 SSE4.2). When false,
@@ -91,27 +74,5 @@ export interface PosixIo {
   fsync(fd: number): void;
 }
 
-function systemCallError(result: number, syscall: string): SystemCallError {
-  const code = getSystemErrorName(result);
-  return Object.assign(new Error(`${code}: ${syscall} failed`), { code, errno: result, syscall });
-}
-
 /** The addon's positional I/O on Linux; `undefined` elsewhere. */
-export const posixIo: PosixIo | undefined =
-  binding.posixIo === undefined
-    ? undefined
-    : ((raw) => ({
-        pwrite(fd: number, data: Uint8Array, offset: number, length: number, position: number): number {
-          const r = raw.pwrite(fd, data, offset, length, position);
-          if (r < 0) throw systemCallError(r, 'write');
-          return r;
-        },
-        fdatasync(fd: number): void {
-          const r = raw.fdatasync(fd);
-          if (r < 0) throw systemCallError(r, 'fdatasync');
-        },
-        fsync(fd: number): void {
-          const r = raw.fsync(fd);
-          if (r < 0) throw systemCallError(r, 'fsync');
-        },
-      }))(binding.posixIo);
+export const posixIo: PosixIo | undefined = binding.posixIo;

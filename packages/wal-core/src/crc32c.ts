@@ -11,6 +11,7 @@
  *   load, or the CPU lacks SSE4.2.
  * Both give the same values (tests compare them with each other and with a bitwise reference).
  */
+import { createRequire } from 'node:module';
 import { crc32c as nodeRsCrc32c } from '@node-rs/crc32';
 
 const TABLE = (() => {
@@ -44,11 +45,20 @@ export function crc32cPortable(crc: number, data: Uint8Array, start = 0, end = d
 
 type Crc32cRange = (crc: number, data: Uint8Array, start: number, end: number) => number;
 
-/** The addon's function when it loaded and the CPU has the instruction it uses, else undefined. */
-const walnutNative: Crc32cRange | undefined = await import('@walnut/native').then(
-  (m) => (m.hardware ? m.crc32c : undefined),
-  () => undefined,
-);
+/**
+ * The addon's function when it loaded and the CPU has the instruction it uses, else undefined. Loaded
+ * synchronously (its CommonJS entry), so this module has no top-level await.
+ */
+const walnutNative: Crc32cRange | undefined = loadWalnutNative();
+
+function loadWalnutNative(): Crc32cRange | undefined {
+  try {
+    const m = createRequire(import.meta.url)('@walnut/native/binding') as { hardware: boolean; crc32c: Crc32cRange };
+    return m.hardware ? m.crc32c : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 const update: Crc32cRange = walnutNative ?? crc32cPortable;
 

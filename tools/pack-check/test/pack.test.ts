@@ -55,6 +55,16 @@ describe.each(packages.map((p) => [p.manifest.name, p] as const))('%s tarball', 
     for (const r of refs) expect(paths, `${r} is referenced by package.json but not packed`).toContain(r);
   });
 
+  it('has no top-level await in its library code (require(esm) in Node >= 22 and some bundlers refuse it)', () => {
+    // tsc keeps top-level statements unindented; a bin entry point may await at its top level.
+    const bins = new Set(Object.values(typeof m.bin === 'string' ? { bin: m.bin } : (m.bin ?? {})).map((b) => posix.normalize(b)));
+    const offenders = files
+      .filter((f) => /^dist\/.*\.js$/.test(f.path) && !bins.has(f.path))
+      .filter((f) => /^[^\s/*].*\bawait\b/m.test(readFileSync(join(ws.dir, f.path), 'utf8')))
+      .map((f) => f.path);
+    expect(offenders).toEqual([]);
+  });
+
   it('holds no tests, fixtures, build state or repository configuration', () => {
     const bad = [...paths].filter((p) => forbidden.some((re) => re.test(p)));
     expect(bad).toEqual([]);
