@@ -65,8 +65,8 @@ export class NodeFileHandle implements FileHandle {
   write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
     // io 'sync' fast path: the pwrite completes before this returns, so close() cannot run during it
     // and no in-flight bookkeeping is needed; an allocate in progress still takes the queued path
-    // below. One settled promise instead of three async frames: after each fdatasync the WAL's append
-    // path runs with cold CPU caches here, and every frame saved shows in bench a.
+    // below. One settled promise instead of three async frames on the commit path, which runs with cold
+    // CPU caches after each fdatasync.
     if (this.#io === 'sync' && this.#allocating === undefined) {
       try {
         this.#checkOpen('write');
